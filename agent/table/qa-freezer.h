@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* qa-freezer: runs a batch of FIFREEZE or FITHAW calls off the main loop.
+ *
+ * A FIFREEZE writes back all dirty data first and can take seconds, so the
+ * table hands a batch to a worker thread (GTask) and goes on serving.  A
+ * batch owns copies of everything it touches; the main loop reads the
+ * outcome only after the task completes.  Freezing is atomic: when one
+ * item fails, the items this batch froze are thawed again, in reverse. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "qa-fsfreeze.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  /* acquire: EBUSY (frozen by someone else) fails the batch */
+  QA_FREEZE_STRICT,
+  /* qemu-ga's legacy freeze: EBUSY is skipped and not counted */
+  QA_FREEZE_LEGACY,
+} QaFreezeMode;
+
+typedef enum
+{
+  QA_ITEM_PENDING,
+  QA_ITEM_FROZEN,  /* FIFREEZE succeeded, fd is held */
+  QA_ITEM_SKIPPED, /* EOPNOTSUPP, or EBUSY in legacy mode; errnum says which */
+  QA_ITEM_THAWED,  /* FITHAW succeeded, fd closed */
+  QA_ITEM_NOT_FROZEN, /* FITHAW said EINVAL: someone else thawed it; fd closed */
+  QA_ITEM_FAILED,  /* errnum says why */
+} QaItemState;
+
+typedef struct
+{
+  char *key;  /* superblock key, for logs */
+  char *path; /* mountpoint as the kernel sees it (sysroot applied) */
+  int fd;     /* freeze: -1 in, the held fd out; thaw: the held fd in */
+  QaItemState state;
+  int errnum;
+  gboolean open_failed; /* the errno came from open(), not the ioctl */
+} QaFreezeItem;
+
+typedef struct
+{
+  GPtrArray *items; /* QaFreezeItem*, in the order to act */
+  QaFreezeMode mode;
+  const QaFreezeOps *ops;
+  gint failed; /* index of the item that failed a freeze, or -1 */
+} QaFreezeBatch;
+
+QaFreezeBatch *qa_freeze_batch_new (const QaFreezeOps *ops, QaFreezeMode mode);
+void qa_freeze_batch_free (QaFreezeBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QaFreezeBatch, qa_freeze_batch_free)
+QaFreezeItem *qa_freeze_batch_add (QaFreezeBatch *batch, const char *key, const char *path,
+                                   int fd);
+
+/* run synchronously (the worker body; also used at start-up) */
+void qa_freezer_run_freeze (QaFreezeBatch *batch);
+void qa_freezer_run_thaw (QaFreezeBatch *batch);
+
+/* run in a worker thread; callback on the caller's main context.
+ * the batch must stay alive until the callback */
+void qa_freezer_freeze_async (QaFreezeBatch *batch, GAsyncReadyCallback callback,
+                              gpointer user_data);
+void qa_freezer_thaw_async (QaFreezeBatch *batch, GAsyncReadyCallback callback,
+                            gpointer user_data);
+void qa_freezer_finish (GAsyncResult *result);
+
+G_END_DECLS

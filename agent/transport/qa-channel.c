@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "qa-channel.h"
+#include "qw-envelope.h"
+#include "qw-error.h"
+#include "qw-framer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <unistd.h>
+
+#define READ_CHUNK 65536
+#define MAX_INBOX 8                   /* messages waiting before reading pauses */
+#define MAX_OUTBOX (4 * 1024 * 1024) /* bytes waiting before reading pauses */
+#define RETRY_MS 100                 /* virtio-serial: poll again after a hang-up */
+
+typedef struct
+{
+  gboolean is_error;
+  char *text;
+  gsize len;
+} InItem;
+
+struct _QaChannel
+{
+  gint ref_count;
+  int fd;
+  gboolean persistent;
+  gboolean closed;
+  char *peer;
+  QwFramer *framer;
+  GQueue inbox; /* InItem* */
+  gboolean waiting; /* a message is out for its reply */
+  gboolean processing;
+  GByteArray *outbox;
+  guint read_id;
+  guint write_id;
+  guint retry_id;
+  QaChannelMessageFunc message_func;
+  QaChannelClosedFunc closed_func;
+  gpointer user_data;
+};
+
+static void update_watches (QaChannel *ch);
+static void process (QaChannel *ch);
+static gboolean on_retry (gpointer user_data);
+
+static void
+in_item_free (InItem *item)
+{
+  g_free (item->text);
+  g_free (item);
+}
+
+static void
+on_frame (QwFrameKind kind, const char *text, gsize len, gpointer user_data)
+{
+  QaChannel *ch = user_data;
+  InItem *item = g_new0 (InItem, 1);
+
+  item->is_error = kind == QW_FRAME_ERROR;
+  item->text = g_strndup (text, len);
+  item->len = len;
+  g_queue_push_tail (&ch->inbox, item);
+}
+
+QaChannel *
+qa_channel_new (int fd, gboolean persistent, gsize max_message, const char *peer)
+{
+  QaChannel *ch = g_new0 (QaChannel, 1);
+
+  ch->ref_count = 1;
+  ch->fd = fd;
+  ch->persistent = persistent;
+  ch->peer = g_strdup (peer);
+  ch->framer = qw_framer_new (max_message, 0, on_frame, ch);
+  g_queue_init (&ch->inbox);
+  ch->outbox = g_byte_array_new ();
+  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  return ch;
+}
+
+QaChannel *
+qa_channel_ref (QaChannel *ch)
+{
+  ch->ref_count++;
+  return ch;
+}
+
+static void
+remove_sources (QaChannel *ch)
+{
+  if (ch->read_id != 0)
+    g_source_remove (ch->read_id);
+  if (ch->write_id != 0)
+    g_source_remove (ch->write_id);
+  if (ch->retry_id != 0)
+    g_source_remove (ch->retry_id);
+  ch->read_id = ch->write_id = ch->retry_id = 0;
+}
+
+void
+qa_channel_unref (QaChannel *ch)
+{
+  if (ch == NULL || --ch->ref_count > 0)
+    return;
+  remove_sources (ch);
+  if (ch->fd >= 0)
+    close (ch->fd);
+  qw_framer_free (ch->framer);
+  g_queue_clear_full (&ch->inbox, (GDestroyNotify) in_item_free);
+  g_byte_array_unref (ch->outbox);
+  g_free (ch->peer);
+  g_free (ch);
+}
+
+const char *
+qa_channel_peer (const QaChannel *ch)
+{
+  return ch->peer;
+}
+
+gboolean
+qa_channel_is_closed (const QaChannel *ch)
+{
+  return ch->closed;
+}
+
+void
+qa_channel_close (QaChannel *ch)
+{
+  if (ch->closed)
+    return;
+  ch->closed = TRUE;
+  remove_sources (ch);
+  if (ch->fd >= 0)
+    {
+      close (ch->fd);
+      ch->fd = -1;
+    }
+  g_queue_clear_full (&ch->inbox, (GDestroyNotify) in_item_free);
+  g_byte_array_set_size (ch->outbox, 0);
+  g_debug ("%s: closed", ch->peer);
+  if (ch->closed_func != NULL)
+    ch->closed_func (ch, ch->user_data);
+}
+
+/* the host side of a virtio port went away: forget the conversation */
+static void
+hang_up (QaChannel *ch)
+{
+  if (!ch->persistent)
+    {
+      qa_channel_close (ch);
+      return;
+    }
+  qw_framer_reset (ch->framer);
+  g_queue_clear_full (&ch->inbox, (GDestroyNotify) in_item_free);
+  g_byte_array_set_size (ch->outbox, 0);
+  if (ch->read_id != 0)
+    {
+      g_source_remove (ch->read_id);
+      ch->read_id = 0;
+    }
+  if (ch->write_id != 0)
+    {
+      g_source_remove (ch->write_id);
+      ch->write_id = 0;
+    }
+  /* a virtio port with no host on the other side polls as readable
+   * (POLLHUP) at once: look again only after a pause */
+  ch->retry_id = g_timeout_add (RETRY_MS, on_retry, ch);
+}
+
+static gboolean
+flush (QaChannel *ch)
+{
+  while (ch->outbox->len > 0)
+    {
+      ssize_t n = write (ch->fd, ch->outbox->data, ch->outbox->len);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN)
+            return TRUE;
+          g_debug ("%s: write: %s", ch->peer, g_strerror (errno));
+          hang_up (ch);
+          return FALSE;
+        }
+      g_byte_array_remove_range (ch->outbox, 0, (guint) n);
+    }
+  return TRUE;
+}
+
+static gboolean
+on_writable (gint fd, GIOCondition cond, gpointer user_data)
+{
+  QaChannel *ch = user_data;
+
+  ch->write_id = 0;
+  qa_channel_ref (ch);
+  if (flush (ch))
+    update_watches (ch);
+  qa_channel_unref (ch);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_readable (gint fd, GIOCondition cond, gpointer user_data)
+{
+  QaChannel *ch = user_data;
+  guint8 buf[READ_CHUNK];
+  ssize_t n;
+
+  n = read (ch->fd, buf, sizeof (buf));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  ch->read_id = 0; /* every path below replaces or drops this source */
+  qa_channel_ref (ch);
+  if (n <= 0)
+    {
+      if (n < 0)
+        g_debug ("%s: read: %s", ch->peer, g_strerror (errno));
+      hang_up (ch);
+    }
+  else
+    {
+      qw_framer_feed (ch->framer, buf, (gsize) n);
+      process (ch);
+      update_watches (ch);
+    }
+  qa_channel_unref (ch);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_retry (gpointer user_data)
+{
+  QaChannel *ch = user_data;
+  ch->retry_id = 0;
+  update_watches (ch);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+update_watches (QaChannel *ch)
+{
+  gboolean want_read;
+
+  if (ch->closed)
+    return;
+  if (ch->outbox->len > 0 && ch->write_id == 0)
+    ch->write_id = g_unix_fd_add (ch->fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, on_writable, ch);
+  want_read = ch->inbox.length < MAX_INBOX && ch->outbox->len < MAX_OUTBOX
+              && ch->retry_id == 0;
+  if (want_read && ch->read_id == 0)
+    {
+      ch->read_id = g_unix_fd_add (ch->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, ch);
+    }
+  else if (!want_read && ch->read_id != 0)
+    {
+      g_source_remove (ch->read_id);
+      ch->read_id = 0;
+    }
+}
+
+static void
+queue_bytes (QaChannel *ch, GBytes *bytes, gboolean delimit)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  if (ch->closed)
+    return;
+  if (delimit)
+    {
+      guint8 ff = 0xff;
+      g_byte_array_append (ch->outbox, &ff, 1);
+    }
+  g_byte_array_append (ch->outbox, data, (guint) len);
+  if (flush (ch))
+    update_watches (ch);
+}
+
+void
+qa_channel_send (QaChannel *ch, GBytes *bytes)
+{
+  queue_bytes (ch, bytes, FALSE);
+}
+
+void
+qa_channel_reply (QaChannel *ch, GBytes *reply, gboolean delimit)
+{
+  queue_bytes (ch, reply, delimit);
+  ch->waiting = FALSE;
+  process (ch);
+  update_watches (ch);
+}
+
+static void
+process (QaChannel *ch)
+{
+  if (ch->processing)
+    return;
+  ch->processing = TRUE;
+  qa_channel_ref (ch);
+  while (!ch->closed && !ch->waiting && ch->inbox.length > 0)
+    {
+      InItem *item = g_queue_pop_head (&ch->inbox);
+
+      if (item->is_error)
+        {
+          g_autoptr (GBytes) bytes = qw_reply_error_literal (QW_ERROR_GENERIC, item->text, NULL);
+          g_debug ("%s: %s", ch->peer, item->text);
+          queue_bytes (ch, bytes, FALSE);
+        }
+      else
+        {
+          ch->waiting = TRUE;
+          ch->message_func (ch, item->text, item->len, ch->user_data);
+        }
+      in_item_free (item);
+    }
+  qa_channel_unref (ch);
+  ch->processing = FALSE;
+}
+
+void
+qa_channel_start (QaChannel *ch, QaChannelMessageFunc message_func,
+                  QaChannelClosedFunc closed_func, gpointer user_data)
+{
+  ch->message_func = message_func;
+  ch->closed_func = closed_func;
+  ch->user_data = user_data;
+  update_watches (ch);
+}
