@@ -32,6 +32,26 @@ selection_free (Selection *s)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Selection, selection_free)
 
+/* DESIGN.md section 5: arrays are capped (--max-entries, default 256) */
+static gboolean
+check_entries (QaContext *ctx, JsonObject *args, GError **error)
+{
+  const char *names[] = { "mountpoints", "disks" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      JsonNode *n = json_object_get_member (args, names[i]);
+      if (n != NULL && JSON_NODE_HOLDS_ARRAY (n)
+          && json_array_get_length (json_node_get_array (n)) > ctx->max_entries)
+        {
+          g_set_error (error, QW_ERROR, QW_ERROR_GENERIC,
+                       "Parameter '%s' has more than %u entries", names[i], ctx->max_entries);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static QaFsView *
 scan (QaContext *ctx, GError **error)
 {
@@ -93,6 +113,8 @@ select_fs (QaContext *ctx, JsonObject *args, GError **error)
   gboolean has_mps = mps != NULL && !JSON_NODE_HOLDS_NULL (mps);
   gboolean has_disks = disks != NULL && !JSON_NODE_HOLDS_NULL (disks);
 
+  if (!check_entries (ctx, args, error))
+    return NULL;
   s->view = scan (ctx, error);
   if (s->view == NULL)
     return NULL;
@@ -354,7 +376,13 @@ void
 qa_cmd_fsfreeze_freeze_list (QaCall *call, JsonObject *args)
 {
   JsonNode *mps = json_object_get_member (args, "mountpoints");
+  g_autoptr (GError) error = NULL;
 
+  if (!check_entries (qa_call_context (call), args, &error))
+    {
+      qa_call_error (call, error);
+      return;
+    }
   /* no list at all freezes everything, as qemu-ga does */
   legacy_freeze (call, mps != NULL && !JSON_NODE_HOLDS_NULL (mps) ? json_node_get_array (mps)
                                                                    : NULL);

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define MAX_OWNER 256
+/* --max-entries is checked by the handlers; this only bounds the type check */
+#define QA_HARD_MAX_ENTRIES 1000000
 
 static void
 cmd_sync (QaCall *call, JsonObject *args)
@@ -90,13 +92,13 @@ static const QwArgSpec args_disk_spec[] = {
 };
 
 static const QwArgSpec args_freeze_list[] = {
-  { "mountpoints", QW_ARG_STR_ARRAY, TRUE },
+  { "mountpoints", QW_ARG_STR_ARRAY, TRUE, .max_len = QA_HARD_MAX_ENTRIES },
   { NULL },
 };
 
 static const QwArgSpec args_acquire[] = {
-  { "disks", QW_ARG_OBJECT_ARRAY, TRUE, .members = args_disk_spec },
-  { "mountpoints", QW_ARG_STR_ARRAY, TRUE },
+  { "disks", QW_ARG_OBJECT_ARRAY, TRUE, .max_len = QA_HARD_MAX_ENTRIES, .members = args_disk_spec },
+  { "mountpoints", QW_ARG_STR_ARRAY, TRUE, .max_len = QA_HARD_MAX_ENTRIES },
   { "owner", QW_ARG_STR, TRUE, .max_len = MAX_OWNER },
   { "timeout", QW_ARG_INT, TRUE, .min = 1, .max = G_MAXINT64 },
   { "span", QW_ARG_STR, TRUE, .max_len = 16 },
@@ -116,8 +118,8 @@ static const QwArgSpec args_renew[] = {
 };
 
 static const QwArgSpec args_resolve[] = {
-  { "disks", QW_ARG_OBJECT_ARRAY, TRUE, .members = args_disk_spec },
-  { "mountpoints", QW_ARG_STR_ARRAY, TRUE },
+  { "disks", QW_ARG_OBJECT_ARRAY, TRUE, .max_len = QA_HARD_MAX_ENTRIES, .members = args_disk_spec },
+  { "mountpoints", QW_ARG_STR_ARRAY, TRUE, .max_len = QA_HARD_MAX_ENTRIES },
   { "span", QW_ARG_STR, TRUE, .max_len = 16 },
   { NULL },
 };

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* qa-journal: the freeze table on disk, written atomically.
  *
- * The whole table is one JSON document, replaced with write-to-temp, fsync,
- * rename and a directory fsync, so a crash leaves either the old or the new
+ * The whole table is one JSON document, replaced with write-to-temp and
+ * rename, so a crash of the agent leaves either the old or the new
  * table, never a torn one.  The table calls this before every reply that
  * depends on a change, and before it freezes anything new (so a crash in
  * the middle of a freeze still leaves a record with a deadline). */
