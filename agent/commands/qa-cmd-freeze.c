@@ -536,6 +536,12 @@ qa_cmd_fsfreeze_handles (QaCall *call, JsonObject *args)
   qa_call_return (call, qa_freeze_table_list (qa_call_context (call)->table));
 }
 
+static gpointer
+copy_fs_ref (gconstpointer src, gpointer data)
+{
+  return qa_fs_ref ((QaFs *) src);
+}
+
 void
 qa_cmd_fsfreeze_resolve (QaCall *call, JsonObject *args)
 {
@@ -550,7 +556,7 @@ qa_cmd_fsfreeze_resolve (QaCall *call, JsonObject *args)
       qa_call_error (call, error);
       return;
     }
-  sorted = g_ptr_array_copy (s->fs, NULL, NULL);
+  sorted = g_ptr_array_copy (s->fs, copy_fs_ref, NULL);
   qa_fs_sort_freeze_order (sorted);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "filesystems");

@@ -517,8 +517,7 @@ qa_fs_view_lookup (const QaFsView *view, const char *path, GError **error)
     }
   if (found->why_not != NULL)
     {
-      g_set_error (error, QW_ERROR, QW_ERROR_DEVICE_NOT_FOUND, "Cannot freeze %s",
-                   found->why_not);
+      g_set_error_literal (error, QW_ERROR, QW_ERROR_DEVICE_NOT_FOUND, found->why_not);
       return NULL;
     }
   return found;
