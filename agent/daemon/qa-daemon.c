@@ -232,7 +232,9 @@ qa_daemon_new (const QaConfig *config, const QaFreezeOps *ops, GError **error)
   if (config->only_under != NULL)
     d->policy->only_under = canonical_dir (d->sysroot, config->only_under);
   for (guint i = 0; config->exclude != NULL && config->exclude[i] != NULL; i++)
-    g_ptr_array_add (d->policy->exclude, canonical_dir (d->sysroot, config->exclude[i]));
+    g_ptr_array_add (d->policy->exclude, config->exclude[i][0] == '/'
+                                             ? canonical_dir (d->sysroot, config->exclude[i])
+                                             : g_strdup (config->exclude[i]));
   {
     g_autofree char *state = canonical_dir (d->sysroot, config->state_dir);
     qa_policy_protect (d->policy, d->sysroot, state, 0, "it holds the agent's state directory");

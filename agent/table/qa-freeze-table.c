@@ -487,10 +487,14 @@ result_add_entries (QaTableResult *r, GPtrArray *entries)
   for (guint i = 0; i < entries->len; i++)
     {
       Entry *e = g_ptr_array_index (entries, i);
+      /* a force release lists each filesystem once, however many
+       * handles held it */
+      if (g_ptr_array_find (r->fs, e->fs, NULL))
+        continue;
       g_ptr_array_add (r->fs, qa_fs_ref (e->fs));
       g_array_append_val (r->refs, e->refs);
     }
-  r->held = entries->len;
+  r->held = r->fs->len;
 }
 
 static void
@@ -1116,7 +1120,9 @@ qa_freeze_table_expire_due (QaFreezeTable *t)
       if (h->state != HANDLE_HELD || h->deadline == 0 || h->deadline > now)
         continue;
       h->state = HANDLE_RELEASING;
-      tombstone_add (t, h->id, unix_now (), h->legacy);
+      /* the wall time of the deadline itself, also when it passed while
+       * the agent was not running */
+      tombstone_add (t, h->id, unix_now () - (now - h->deadline) / G_USEC_PER_SEC, h->legacy);
       if (h->legacy)
         t->legacy_expired = h->id;
       g_message ("handle %" G_GUINT64_FORMAT "%s (owner '%s') reached its deadline: thawing "

@@ -33,6 +33,7 @@ struct _QaChannel
   QwFramer *framer;
   GQueue inbox; /* InItem* */
   gboolean waiting; /* a message is out for its reply */
+  gboolean eof;     /* the peer shut its side: answer what came, then close */
   gboolean processing;
   GByteArray *outbox;
   guint read_id;
@@ -220,7 +221,16 @@ on_readable (gint fd, GIOCondition cond, gpointer user_data)
     return G_SOURCE_CONTINUE;
   ch->read_id = 0; /* every path below replaces or drops this source */
   qa_channel_ref (ch);
-  if (n <= 0)
+  if (n == 0 && !ch->persistent)
+    {
+      /* a half-close (shutdown(SHUT_WR), "echo ... | socat"): the requests
+       * already read still get their replies */
+      ch->eof = TRUE;
+      qw_framer_reset (ch->framer);
+      process (ch);
+      update_watches (ch);
+    }
+  else if (n <= 0)
     {
       if (n < 0)
         g_debug ("%s: read: %s", ch->peer, g_strerror (errno));
@@ -252,9 +262,14 @@ update_watches (QaChannel *ch)
 
   if (ch->closed)
     return;
+  if (ch->eof && !ch->waiting && ch->inbox.length == 0 && ch->outbox->len == 0)
+    {
+      qa_channel_close (ch);
+      return;
+    }
   if (ch->outbox->len > 0 && ch->write_id == 0)
     ch->write_id = g_unix_fd_add (ch->fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, on_writable, ch);
-  want_read = ch->inbox.length < MAX_INBOX && ch->outbox->len < MAX_OUTBOX
+  want_read = !ch->eof && ch->inbox.length < MAX_INBOX && ch->outbox->len < MAX_OUTBOX
               && ch->retry_id == 0;
   if (want_read && ch->read_id == 0)
     {
