@@ -7,7 +7,12 @@
  *   Parameter 'x' is unexpected
  *   Parameter 'x' is missing
  *   Invalid parameter type for 'x', expected: integer|string|boolean|array|object
- * and enforces the declared limits.  Nested names read 'disks[0].serial'. */
+ * and enforces the declared limits.  Nested names read 'disks[0].serial'.
+ * Unknown members are reported first, in the order sent, then the spec's
+ * entries in table order.  A JSON null for an optional argument counts as
+ * absent; for a required one it is a type error (QW_ARG_ANY takes it).
+ * QW_ARG_OBJECT / QW_ARG_OBJECT_ARRAY with .members NULL take any object;
+ * strings inside QW_ARG_STR_ARRAY are limited to QW_ARGS_DEFAULT_MAX_STR. */
 #pragma once
 
 #include <json-glib/json-glib.h>

@@ -7,15 +7,27 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int
-linux_open_fs (gpointer user_data, const char *path)
+linux_open_fs (gpointer user_data, const char *path, dev_t expect_dev)
 {
   /* as fsfreeze(8): a read-only descriptor of the mountpoint directory;
    * it is kept while frozen so FITHAW works even after a lazy umount */
   int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
-  return fd >= 0 ? fd : -errno;
+  struct stat st;
+
+  if (fd < 0)
+    return -errno;
+  /* the path may have been covered by another mount since the scan:
+   * never freeze a filesystem that was not asked for */
+  if (expect_dev != 0 && (fstat (fd, &st) != 0 || st.st_dev != expect_dev))
+    {
+      close (fd);
+      return -EXDEV;
+    }
+  return fd;
 }
 
 static int

@@ -7,13 +7,16 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
 typedef struct
 {
-  /* open the mountpoint O_RDONLY|O_DIRECTORY; returns an fd or -errno */
-  int (*open_fs) (gpointer user_data, const char *path);
+  /* open the mountpoint O_RDONLY|O_DIRECTORY; returns an fd or -errno.
+   * expect_dev, when not 0, is the superblock the path must lead to:
+   * -EXDEV when another filesystem now covers the path */
+  int (*open_fs) (gpointer user_data, const char *path, dev_t expect_dev);
   /* 0 or an errno */
   int (*freeze) (gpointer user_data, int fd, const char *path);
   int (*thaw) (gpointer user_data, int fd, const char *path);

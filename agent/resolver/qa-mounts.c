@@ -71,7 +71,9 @@ parse_line (const char *line, GError **error)
         sep = i;
         break;
       }
-  if (n < 10 || sep == 0 || sep + 3 >= n + 1 || sep + 2 >= n)
+  /* fstype and source must follow the separator; super options may be
+   * missing on very old kernels */
+  if (sep == 0 || sep + 2 >= n)
     {
       g_set_error (error, QW_ERROR, QW_ERROR_GENERIC, "Malformed mountinfo line '%s'", line);
       return NULL;

@@ -92,6 +92,9 @@ disk_new (const QaSysroot *sysroot, const char *name)
   d->serial = qa_sysroot_read_attr (sysroot, serial_path);
   if (d->serial != NULL && d->serial[0] == '\0')
     g_clear_pointer (&d->serial, g_free);
+  d->wwn = qa_sysroot_read_attr (sysroot, wwn_path);
+  if (d->wwn != NULL && d->wwn[0] == '\0')
+    g_clear_pointer (&d->wwn, g_free);
   return d;
 }
 
@@ -139,6 +142,30 @@ collect_disks (const QaSysroot *sysroot, const char *name, GPtrArray *disks, gui
     g_ptr_array_add (disks, disk_new (sysroot, name));
 }
 
+/* a multi-device btrfs names one member in mountinfo; every member is
+ * listed under /sys/fs/btrfs/FSID/devices/ */
+static void
+collect_btrfs_disks (const QaSysroot *sysroot, const char *member, GPtrArray *disks)
+{
+  g_autoptr (GPtrArray) fsids = qa_sysroot_list_dir (sysroot, "/sys/fs/btrfs");
+
+  for (guint i = 0; i < fsids->len; i++)
+    {
+      g_autofree char *dir = g_strdup_printf ("/sys/fs/btrfs/%s/devices",
+                                              (const char *) g_ptr_array_index (fsids, i));
+      g_autofree char *mine = g_strdup_printf ("%s/%s", dir, member);
+      g_autoptr (GPtrArray) members = NULL;
+
+      if (!qa_sysroot_exists (sysroot, mine))
+        continue;
+      members = qa_sysroot_list_dir (sysroot, dir);
+      for (guint j = 0; j < members->len; j++)
+        collect_disks (sysroot, g_ptr_array_index (members, j), disks, 0);
+      return;
+    }
+  collect_disks (sysroot, member, disks, 0);
+}
+
 /* ---- filesystems ------------------------------------------------------ */
 
 QaFs *
@@ -160,6 +187,8 @@ qa_fs_unref (QaFs *fs)
   g_free (fs->name);
   g_free (fs->why_not);
   g_ptr_array_unref (fs->disks);
+  if (fs->backing != NULL)
+    g_array_unref (fs->backing);
   g_free (fs);
 }
 
@@ -174,6 +203,8 @@ qa_fs_view_free (QaFsView *view)
 {
   if (view == NULL)
     return;
+  if (view->mount_fs != NULL)
+    g_ptr_array_unref (view->mount_fs);
   g_ptr_array_unref (view->fs);
   g_ptr_array_unref (view->mounts);
   g_free (view);
@@ -355,8 +386,8 @@ rank_freeze_order (QaFsView *view, GHashTable *fs_by_mount_id)
   for (guint i = 0; i < n; i++)
     {
       QaFs *fs = g_ptr_array_index (view->fs, i);
-      if (fs->backing >= 0)
-        ADD_EDGE (fs->index, (guint) fs->backing);
+      for (guint j = 0; j < fs->backing->len; j++)
+        ADD_EDGE (fs->index, g_array_index (fs->backing, guint, j));
     }
 #undef ADD_EDGE
 
@@ -413,6 +444,7 @@ qa_resolver_scan (const QaSysroot *sysroot, const QaPolicy *policy, GError **err
   if (view->mounts == NULL)
     return NULL;
   view->fs = g_ptr_array_new_with_free_func ((GDestroyNotify) qa_fs_unref);
+  view->mount_fs = g_ptr_array_new ();
 
   for (guint i = 0; i < policy->protect->len; i++)
     {
@@ -445,8 +477,10 @@ qa_resolver_scan (const QaSysroot *sysroot, const QaPolicy *policy, GError **err
           fs->name = block_name (sysroot, m);
           fs->why_not = why_not_freezable (policy, m, protected_keys);
           fs->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) qa_disk_free);
-          fs->backing = -1;
-          if (m->major != 0 || g_str_has_prefix (m->source, "/dev/"))
+          fs->backing = g_array_new (FALSE, FALSE, sizeof (guint));
+          if (g_strcmp0 (m->fstype, "btrfs") == 0)
+            collect_btrfs_disks (sysroot, fs->name, fs->disks);
+          else if (m->major != 0 || g_str_has_prefix (m->source, "/dev/"))
             collect_disks (sysroot, fs->name, fs->disks, 0);
           g_ptr_array_add (view->fs, fs);
           g_hash_table_insert (by_key, g_steal_pointer (&key), fs);
@@ -464,6 +498,7 @@ qa_resolver_scan (const QaSysroot *sysroot, const QaPolicy *policy, GError **err
             }
         }
       g_ptr_array_add (fs->mountpoints, g_strdup (m->mountpoint));
+      g_ptr_array_add (view->mount_fs, fs);
       g_hash_table_insert (by_mount_id, GUINT_TO_POINTER (m->id), fs);
     }
 
@@ -473,23 +508,33 @@ qa_resolver_scan (const QaSysroot *sysroot, const QaPolicy *policy, GError **err
   for (guint i = 0; i < view->fs->len; i++)
     {
       QaFs *fs = g_ptr_array_index (view->fs, i);
-      g_autofree char *attr = NULL;
-      g_autofree char *backing = NULL;
-      QaMount *holder;
 
-      if (!g_str_has_prefix (fs->name, "loop"))
-        continue;
-      attr = g_strdup_printf ("/sys/class/block/%s/loop/backing_file", fs->name);
-      backing = qa_sysroot_read_attr (sysroot, attr);
-      if (backing == NULL || backing[0] != '/')
-        continue;
-      holder = mount_holding (view->mounts, backing, 0);
-      if (holder != NULL)
+      /* through the disks, so a partition of a loop device and every loop
+       * member of a multi-device btrfs count too */
+      for (guint j = 0; j < fs->disks->len; j++)
         {
-          g_autofree char *hkey = g_strdup_printf ("%u:%u", holder->major, holder->minor);
-          QaFs *hfs = g_hash_table_lookup (by_key, hkey);
-          if (hfs != NULL && hfs != fs)
-            fs->backing = (gint) hfs->index;
+          const QaDisk *d = g_ptr_array_index (fs->disks, j);
+          g_autofree char *attr = NULL;
+          g_autofree char *backing = NULL;
+          QaMount *holder;
+
+          if (!g_str_has_prefix (d->name, "loop"))
+            continue;
+          attr = g_strdup_printf ("/sys/class/block/%s/loop/backing_file", d->name);
+          backing = qa_sysroot_read_attr (sysroot, attr);
+          if (backing == NULL || backing[0] != '/')
+            continue;
+          holder = mount_holding (view->mounts, backing, 0);
+          if (holder != NULL)
+            {
+              guint at = 0;
+              QaFs *hfs;
+
+              g_ptr_array_find (view->mounts, holder, &at);
+              hfs = g_ptr_array_index (view->mount_fs, at);
+              if (hfs != fs)
+                g_array_append_val (fs->backing, hfs->index);
+            }
         }
     }
 
@@ -502,14 +547,11 @@ qa_fs_view_lookup (const QaFsView *view, const char *path, GError **error)
 {
   QaFs *found = NULL;
 
-  /* the topmost mount at exactly this path is the one a process sees */
-  for (guint i = 0; i < view->fs->len; i++)
-    {
-      QaFs *fs = g_ptr_array_index (view->fs, i);
-      for (guint j = 0; j < fs->mountpoints->len; j++)
-        if (g_strcmp0 (g_ptr_array_index (fs->mountpoints, j), path) == 0)
-          found = fs;
-    }
+  /* the topmost (last) mount at exactly this path is the one a process
+   * sees there */
+  for (guint i = 0; i < view->mounts->len; i++)
+    if (g_strcmp0 (((QaMount *) g_ptr_array_index (view->mounts, i))->mountpoint, path) == 0)
+      found = g_ptr_array_index (view->mount_fs, i);
   if (found == NULL)
     {
       g_set_error (error, QW_ERROR, QW_ERROR_DEVICE_NOT_FOUND, "'%s' is not a mountpoint", path);
@@ -663,6 +705,21 @@ serial_matches (const char *want, const char *have)
   return have != NULL && g_strcmp0 (want, have) == 0;
 }
 
+/* sysfs wwid carries a designator type ("naa.5000c500..."); libvirt's
+ * <wwn> is the bare hex: accept either form */
+static gboolean
+wwn_matches (const char *want, const char *have)
+{
+  const char *dot;
+
+  if (have == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (want, have) == 0)
+    return TRUE;
+  dot = strchr (have, '.');
+  return dot != NULL && g_ascii_strcasecmp (want, dot + 1) == 0;
+}
+
 static gboolean
 spec_matches (const QaDiskSpec *s, const QaDisk *d)
 {
@@ -670,7 +727,7 @@ spec_matches (const QaDiskSpec *s, const QaDisk *d)
     return FALSE;
   if (s->serial != NULL && !serial_matches (s->serial, d->serial))
     return FALSE;
-  if (s->wwn != NULL && g_strcmp0 (s->wwn, d->wwn) != 0)
+  if (s->wwn != NULL && !wwn_matches (s->wwn, d->wwn))
     return FALSE;
   if (s->bus_type != NULL && g_strcmp0 (s->bus_type, d->bus_type) != 0)
     return FALSE;

@@ -46,7 +46,7 @@ typedef struct
   char *name;    /* block device name ("loop3", "dm-0"), or the source */
   char *why_not; /* NULL when freezable, else the reason */
   GPtrArray *disks; /* QaDisk*, the disks beneath */
-  gint backing;     /* view index of the fs holding our loop backing file, or -1 */
+  GArray *backing;  /* guint: view indices of the fs holding our loop backing files */
   guint rank;       /* freeze order: lower freezes first */
 } QaFs;
 
@@ -79,8 +79,9 @@ void qa_policy_protect (QaPolicy *policy, const QaSysroot *sysroot, const char *
 
 typedef struct
 {
-  GPtrArray *fs;     /* QaFs*, mount order */
-  GPtrArray *mounts; /* QaMount*, mount order */
+  GPtrArray *fs;       /* QaFs*, mount order */
+  GPtrArray *mounts;   /* QaMount*, mount order */
+  GPtrArray *mount_fs; /* QaFs* of each mount (borrowed), parallel to mounts */
 } QaFsView;
 
 void qa_fs_view_free (QaFsView *view);

@@ -5,6 +5,7 @@
 #include "qw-error.h"
 
 #include <errno.h>
+#include <sys/sysmacros.h>
 #include <string.h>
 #include <time.h>
 
@@ -192,6 +193,16 @@ static char *
 open_path (QaFreezeTable *t, const char *mountpoint)
 {
   return g_strconcat (t->prefix, mountpoint, NULL);
+}
+
+/* the device a stat of the mountpoint must report; btrfs gives every
+ * subvolume its own, so it is not checked there */
+static dev_t
+expect_dev (QaFreezeTable *t, const QaFs *fs)
+{
+  if (t->prefix[0] != '\0' || g_strcmp0 (fs->fstype, "btrfs") == 0)
+    return 0;
+  return makedev (fs->major, fs->minor);
 }
 
 static Entry *
@@ -545,6 +556,11 @@ acquire_finish (QaFreezeTable *t, Op *op)
                            "Cannot freeze '%s': it is already frozen by someone else "
                            "(FIFREEZE: %s); nothing was frozen",
                            mp, g_strerror (item->errnum));
+            else if (item->open_failed && item->errnum == EXDEV)
+              g_set_error (&error, QW_ERROR, QW_ERROR_FREEZE_FAILED,
+                           "Cannot freeze '%s': another filesystem is now mounted over it; "
+                           "nothing was frozen",
+                           mp);
             else
               g_set_error (&error, QW_ERROR, QW_ERROR_FREEZE_FAILED,
                            "Cannot freeze '%s': %s failed: %s (errno %d); nothing was frozen",
@@ -667,7 +683,7 @@ acquire_start (QaFreezeTable *t, Op *op)
       if (e->frozen)
         continue;
       path = open_path (t, e->fs->mountpoint);
-      qa_freeze_batch_add (op->batch, e->key, path, -1);
+      qa_freeze_batch_add (op->batch, e->key, path, -1, expect_dev (t, e->fs));
       g_ptr_array_add (op->batch_entries, e);
     }
   if (op->batch->items->len == 0)
@@ -818,7 +834,7 @@ release_start (QaFreezeTable *t, Op *op)
     {
       Entry *e = g_ptr_array_index (to_thaw, i);
       g_autofree char *path = open_path (t, e->fs->mountpoint);
-      qa_freeze_batch_add (op->batch, e->key, path, e->fd);
+      qa_freeze_batch_add (op->batch, e->key, path, e->fd, 0);
       g_ptr_array_add (op->batch_entries, e);
     }
   t->in_flight++;
@@ -1200,7 +1216,7 @@ static gboolean
 probe_frozen (QaFreezeTable *t, Entry *e, char **why)
 {
   g_autofree char *path = open_path (t, e->fs->mountpoint);
-  int fd = t->ops->open_fs (t->ops->user_data, path);
+  int fd = t->ops->open_fs (t->ops->user_data, path, expect_dev (t, e->fs));
   int r;
 
   if (fd < 0)

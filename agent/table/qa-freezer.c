@@ -35,9 +35,11 @@ qa_freeze_batch_free (QaFreezeBatch *b)
 }
 
 QaFreezeItem *
-qa_freeze_batch_add (QaFreezeBatch *b, const char *key, const char *path, int fd)
+qa_freeze_batch_add (QaFreezeBatch *b, const char *key, const char *path, int fd,
+                     dev_t expect_dev)
 {
   QaFreezeItem *item = g_new0 (QaFreezeItem, 1);
+  item->expect_dev = expect_dev;
   item->key = g_strdup (key);
   item->path = g_strdup (path);
   item->fd = fd;
@@ -75,7 +77,7 @@ qa_freezer_run_freeze (QaFreezeBatch *b)
   for (guint i = 0; i < b->items->len; i++)
     {
       QaFreezeItem *item = g_ptr_array_index (b->items, i);
-      int fd = item->fd >= 0 ? item->fd : ops->open_fs (ops->user_data, item->path);
+      int fd = item->fd >= 0 ? item->fd : ops->open_fs (ops->user_data, item->path, item->expect_dev);
       int r;
 
       if (fd < 0)

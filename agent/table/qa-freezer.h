@@ -37,6 +37,7 @@ typedef struct
   char *key;  /* superblock key, for logs */
   char *path; /* mountpoint as the kernel sees it (sysroot applied) */
   int fd;     /* freeze: -1 in, the held fd out; thaw: the held fd in */
+  dev_t expect_dev; /* freeze: the superblock path must lead to, 0: any */
   QaItemState state;
   int errnum;
   gboolean open_failed; /* the errno came from open(), not the ioctl */
@@ -54,7 +55,7 @@ QaFreezeBatch *qa_freeze_batch_new (const QaFreezeOps *ops, QaFreezeMode mode);
 void qa_freeze_batch_free (QaFreezeBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QaFreezeBatch, qa_freeze_batch_free)
 QaFreezeItem *qa_freeze_batch_add (QaFreezeBatch *batch, const char *key, const char *path,
-                                   int fd);
+                                   int fd, dev_t expect_dev);
 
 /* run synchronously (the worker body; also used at start-up) */
 void qa_freezer_run_freeze (QaFreezeBatch *batch);

@@ -29,7 +29,7 @@ typedef struct
 static FakeKernel kernel;
 
 static int
-fake_open (gpointer user_data, const char *path)
+fake_open (gpointer user_data, const char *path, dev_t expect_dev)
 {
   /* the fd encodes nothing: the path is passed to every op */
   return 100;
@@ -139,7 +139,6 @@ make_fs (guint minor, const char *mountpoint, guint rank)
   fs->source = g_strdup_printf ("/dev/loop%u", minor);
   fs->name = g_strdup_printf ("loop%u", minor);
   fs->disks = g_ptr_array_new ();
-  fs->backing = -1;
   fs->rank = rank;
   return fs;
 }
