@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 static char *lab;
+static char *state_q; /* the agent's state dir: on tmpfs, as /run is in a guest */
 static GPtrArray *mounts;  /* char* mountpoints */
 static GPtrArray *loops;   /* char* loop devices */
 static GPid agent_pids[2];
@@ -73,6 +74,12 @@ cleanup (void)
                                               (char *) g_ptr_array_index (loops, i));
       if (system (cmd) != 0)
         continue;
+    }
+  if (state_q != NULL)
+    {
+      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", state_q);
+      if (system (cmd) != 0)
+        fprintf (stderr, "bench: could not remove %s\n", state_q);
     }
   if (lab != NULL)
     {
@@ -299,7 +306,8 @@ main (int argc, char **argv)
 
   {
     g_autofree char *sock = g_strdup_printf ("%s/quiesce.sock", lab);
-    g_autofree char *state = g_strdup_printf ("%s/state-q", lab);
+    const char *state = state_q = g_strdup_printf ("/dev/shm/quiesce-bench-state.%d",
+                                                   (int) getpid ());
     g_autofree char *only = g_strdup_printf ("%s/mnt", lab);
     const char *argv_q[] = { agent, "--listen", NULL, "--state-dir", state, "--only-under",
                              only, NULL };
