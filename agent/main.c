@@ -43,7 +43,7 @@ parse_int (const char *name, const char *text, gint64 min, gint64 max, gint64 *o
 
 static QaConfig config;
 static char *opt_max_handles, *opt_max_timeout, *opt_default_timeout, *opt_legacy_timeout;
-static char *opt_max_message, *opt_max_clients, *opt_max_entries;
+static char *opt_max_message, *opt_max_clients, *opt_max_entries, *opt_freeze_threads;
 static char **opt_allow_uid;
 static gboolean opt_version;
 static gboolean opt_list_commands;
@@ -85,6 +85,10 @@ static const GOptionEntry entries[] = {
     "Most unix clients at once (default 64)", "N" },
   { "max-entries", 0, 0, G_OPTION_ARG_STRING, &opt_max_entries,
     "Most disks or mountpoints in one request (default 256)", "N" },
+  { "freeze-threads", 0, 0, G_OPTION_ARG_STRING, &opt_freeze_threads,
+    "Filesystems synced and frozen at once within a dependency level (default: all, "
+    "up to 64; 1 freezes one after another)",
+    "N" },
   { "pidfile", 'f', 0, G_OPTION_ARG_FILENAME, &config.pidfile, "Write the pid to FILE", "FILE" },
   { "daemonize", 'd', 0, G_OPTION_ARG_NONE, &config.daemonize,
     "Detach and run in the background", NULL },
@@ -108,10 +112,11 @@ finish_config (GError **error)
     { "max-message", &config.max_message, 1024, 1024 * 1024 * 1024 },
     { "max-clients", &config.max_clients, 1, 65536 },
     { "max-entries", &config.max_entries, 1, 1000000 },
+    { "freeze-threads", &config.freeze_threads, 1, 64 },
   };
   const char *texts[] = { opt_max_handles, opt_max_timeout, opt_default_timeout,
                           opt_legacy_timeout, opt_max_message, opt_max_clients,
-                          opt_max_entries };
+                          opt_max_entries, opt_freeze_threads };
 
   config.max_handles = 1024;
   config.max_timeout = 3600;
@@ -120,6 +125,7 @@ finish_config (GError **error)
   config.max_message = 1024 * 1024;
   config.max_clients = 64;
   config.max_entries = 256;
+  config.freeze_threads = 0;
   for (gsize i = 0; i < G_N_ELEMENTS (ints); i++)
     if (texts[i] != NULL
         && !parse_int (ints[i].name, texts[i], ints[i].min, ints[i].max, ints[i].value, error))

@@ -22,6 +22,7 @@ typedef struct
   gint64 max_message;
   gint64 max_clients;
   gint64 max_entries;
+  gint64 freeze_threads;
   char *pidfile;
   gboolean daemonize;
   gboolean syslog;

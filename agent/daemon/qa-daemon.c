@@ -245,6 +245,7 @@ qa_daemon_new (const QaConfig *config, const QaFreezeOps *ops, GError **error)
   limits.max_handles = (guint) config->max_handles;
   limits.max_timeout = config->max_timeout;
   limits.legacy_timeout = config->legacy_timeout;
+  limits.freeze_threads = (guint) config->freeze_threads;
   d->table = qa_freeze_table_new (ops, d->journal, &limits);
   qa_freeze_table_set_prefix (d->table, qa_sysroot_is_live (d->sysroot)
                                             ? "" : qa_sysroot_prefix (d->sysroot));

@@ -189,6 +189,8 @@ qa_fs_unref (QaFs *fs)
   g_ptr_array_unref (fs->disks);
   if (fs->backing != NULL)
     g_array_unref (fs->backing);
+  if (fs->backing_keys != NULL)
+    g_ptr_array_unref (fs->backing_keys);
   g_free (fs);
 }
 
@@ -350,7 +352,9 @@ block_name (const QaSysroot *sysroot, const QaMount *m)
 /* rank the filesystems in freeze order: a topological order of "A must
  * freeze before B" (B holds A's loop backing file, or B is the parent
  * mount of A), choosing the latest-mounted ready filesystem first, which
- * gives reverse mount order when nothing else constrains it */
+ * gives reverse mount order when nothing else constrains it.  The level is
+ * the length of the longest such chain below a filesystem: filesystems of
+ * one level never depend on each other, so they may freeze in parallel */
 static void
 rank_freeze_order (QaFsView *view, GHashTable *fs_by_mount_id)
 {
@@ -358,6 +362,7 @@ rank_freeze_order (QaFsView *view, GHashTable *fs_by_mount_id)
   g_autofree guint *pending_before = g_new0 (guint, n); /* # that must go first */
   g_autoptr (GPtrArray) after = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   g_autofree gboolean *done = g_new0 (gboolean, n);
+  g_autofree guint *level = g_new0 (guint, n);
 
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (after, g_array_new (FALSE, FALSE, sizeof (guint)));
@@ -413,6 +418,7 @@ rank_freeze_order (QaFsView *view, GHashTable *fs_by_mount_id)
         }
       done[pick] = TRUE;
       ((QaFs *) g_ptr_array_index (view->fs, pick))->rank = r;
+      ((QaFs *) g_ptr_array_index (view->fs, pick))->level = level[pick];
       {
         GArray *next = g_ptr_array_index (after, pick);
         for (guint j = 0; j < next->len; j++)
@@ -420,6 +426,9 @@ rank_freeze_order (QaFsView *view, GHashTable *fs_by_mount_id)
             guint t = g_array_index (next, guint, j);
             if (pending_before[t] > 0)
               pending_before[t]--;
+            /* the longest chain of "must freeze first" below t */
+            if (!done[t])
+              level[t] = MAX (level[t], level[pick] + 1);
           }
       }
     }
@@ -478,6 +487,7 @@ qa_resolver_scan (const QaSysroot *sysroot, const QaPolicy *policy, GError **err
           fs->why_not = why_not_freezable (policy, m, protected_keys);
           fs->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) qa_disk_free);
           fs->backing = g_array_new (FALSE, FALSE, sizeof (guint));
+          fs->backing_keys = g_ptr_array_new_with_free_func (g_free);
           if (g_strcmp0 (m->fstype, "btrfs") == 0)
             collect_btrfs_disks (sysroot, fs->name, fs->disks);
           else if (m->major != 0 || g_str_has_prefix (m->source, "/dev/"))
@@ -533,7 +543,10 @@ qa_resolver_scan (const QaSysroot *sysroot, const QaPolicy *policy, GError **err
               g_ptr_array_find (view->mounts, holder, &at);
               hfs = g_ptr_array_index (view->mount_fs, at);
               if (hfs != fs)
-                g_array_append_val (fs->backing, hfs->index);
+                {
+                  g_array_append_val (fs->backing, hfs->index);
+                  g_ptr_array_add (fs->backing_keys, qa_fs_key (hfs));
+                }
             }
         }
     }

@@ -47,7 +47,9 @@ typedef struct
   char *why_not; /* NULL when freezable, else the reason */
   GPtrArray *disks; /* QaDisk*, the disks beneath */
   GArray *backing;  /* guint: view indices of the fs holding our loop backing files */
+  GPtrArray *backing_keys; /* char*: their superblock keys, "MAJ:MIN" */
   guint rank;       /* freeze order: lower freezes first */
+  guint level;      /* dependency level: all of level n freeze before level n+1 */
 } QaFs;
 
 QaFs *qa_fs_ref (QaFs *fs);

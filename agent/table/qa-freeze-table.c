@@ -638,6 +638,36 @@ acquire_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   pump (t);
 }
 
+/* a filesystem on a loop device cannot be frozen once the filesystem
+ * holding the loop's backing file is frozen: its FIFREEZE writes back
+ * through the loop into the frozen one and would hang for good */
+static gboolean
+check_backing_thawed (QaFreezeTable *t, Handle *h, GError **error)
+{
+  for (guint i = 0; i < h->entries->len; i++)
+    {
+      Entry *e = g_ptr_array_index (h->entries, i);
+
+      if (e->frozen || e->fs->backing_keys == NULL)
+        continue;
+      for (guint j = 0; j < e->fs->backing_keys->len; j++)
+        {
+          Entry *holder = g_hash_table_lookup (t->entries,
+                                               g_ptr_array_index (e->fs->backing_keys, j));
+          if (holder != NULL && holder->frozen)
+            {
+              g_set_error (error, QW_ERROR, QW_ERROR_BUSY,
+                           "Cannot freeze '%s': its loop device's backing file lies on '%s', "
+                           "which is frozen, so its FIFREEZE would hang; freeze it before '%s' "
+                           "or together with it",
+                           e->fs->mountpoint, holder->fs->mountpoint, holder->fs->mountpoint);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
 static void
 acquire_start (QaFreezeTable *t, Op *op)
 {
@@ -673,7 +703,21 @@ acquire_start (QaFreezeTable *t, Op *op)
       return;
     }
 
+  if (!check_backing_thawed (t, h, &error))
+    {
+      for (guint i = 0; i < h->entries->len; i++)
+        ((Entry *) g_ptr_array_index (h->entries, i))->busy = FALSE;
+      if (op->legacy)
+        t->legacy_pending = FALSE;
+      handle_remove (t, h);
+      drop_idle_entries (t);
+      journal_save_or_warn (t);
+      reply (op, NULL, error);
+      op_free (op);
+      return;
+    }
   op->batch = qa_freeze_batch_new (t->ops, op->legacy ? QA_FREEZE_LEGACY : QA_FREEZE_STRICT);
+  op->batch->threads = t->limits.freeze_threads;
   op->batch_entries = g_ptr_array_new ();
   for (guint i = 0; i < h->entries->len; i++)
     {
@@ -683,7 +727,7 @@ acquire_start (QaFreezeTable *t, Op *op)
       if (e->frozen)
         continue;
       path = open_path (t, e->fs->mountpoint);
-      qa_freeze_batch_add (op->batch, e->key, path, -1, expect_dev (t, e->fs));
+      qa_freeze_batch_add (op->batch, e->key, path, -1, expect_dev (t, e->fs), e->fs->level);
       g_ptr_array_add (op->batch_entries, e);
     }
   if (op->batch->items->len == 0)
@@ -829,12 +873,13 @@ release_start (QaFreezeTable *t, Op *op)
   /* thaw parents before children: the reverse of freeze order */
   g_ptr_array_sort (to_thaw, cmp_rank_desc);
   op->batch = qa_freeze_batch_new (t->ops, QA_FREEZE_STRICT);
+  op->batch->threads = t->limits.freeze_threads;
   op->batch_entries = g_ptr_array_new ();
   for (guint i = 0; i < to_thaw->len; i++)
     {
       Entry *e = g_ptr_array_index (to_thaw, i);
       g_autofree char *path = open_path (t, e->fs->mountpoint);
-      qa_freeze_batch_add (op->batch, e->key, path, e->fd, 0);
+      qa_freeze_batch_add (op->batch, e->key, path, e->fd, 0, e->fs->level);
       g_ptr_array_add (op->batch_entries, e);
     }
   t->in_flight++;

@@ -32,6 +32,7 @@ typedef struct
   gint64 legacy_timeout;   /* --legacy-timeout, seconds, 0 = none */
   guint tombstone_max;     /* keep at least this many expired handles ... */
   gint64 tombstone_age;    /* ... and every one younger than this (seconds) */
+  guint freeze_threads;    /* --freeze-threads: parallel calls per level, 0 = one per fs */
 } QaTableLimits;
 
 typedef struct

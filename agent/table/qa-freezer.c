@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#define MAX_THREADS 64
+
 static void
 item_free (QaFreezeItem *item)
 {
@@ -36,20 +38,147 @@ qa_freeze_batch_free (QaFreezeBatch *b)
 
 QaFreezeItem *
 qa_freeze_batch_add (QaFreezeBatch *b, const char *key, const char *path, int fd,
-                     dev_t expect_dev)
+                     dev_t expect_dev, guint level)
 {
   QaFreezeItem *item = g_new0 (QaFreezeItem, 1);
   item->expect_dev = expect_dev;
   item->key = g_strdup (key);
   item->path = g_strdup (path);
   item->fd = fd;
+  item->level = level;
   item->state = QA_ITEM_PENDING;
   g_ptr_array_add (b->items, item);
   return item;
 }
 
+/* ---- running one level in parallel ------------------------------------ */
+
+typedef void (*ItemFunc) (const QaFreezeOps *ops, QaFreezeBatch *b, QaFreezeItem *item);
+
+typedef struct
+{
+  const QaFreezeOps *ops;
+  QaFreezeBatch *batch;
+  GPtrArray *items;
+  ItemFunc func;
+  gint next;
+} Work;
+
+static gpointer
+work_thread (gpointer data)
+{
+  Work *w = data;
+
+  for (;;)
+    {
+      gint i = g_atomic_int_add (&w->next, 1);
+      if (i >= (gint) w->items->len)
+        break;
+      w->func (w->ops, w->batch, g_ptr_array_index (w->items, i));
+    }
+  return NULL;
+}
+
 static void
-thaw_item (const QaFreezeOps *ops, QaFreezeItem *item)
+run_level (QaFreezeBatch *b, GPtrArray *items, ItemFunc func)
+{
+  Work w = { b->ops, b, items, func, 0 };
+  guint threads = b->threads > 0 ? b->threads : MAX_THREADS;
+  g_autoptr (GPtrArray) helpers = g_ptr_array_new ();
+
+  threads = MIN (threads, items->len);
+  /* the calling thread works too; helpers only when there is more than
+   * one item, so a single filesystem costs no thread at all */
+  for (guint i = 1; i < threads; i++)
+    {
+      GThread *t = g_thread_try_new ("qa-freeze", work_thread, &w, NULL);
+      if (t == NULL)
+        break;
+      g_ptr_array_add (helpers, t);
+    }
+  work_thread (&w);
+  for (guint i = 0; i < helpers->len; i++)
+    g_thread_join (g_ptr_array_index (helpers, i));
+}
+
+/* the items of one level, in batch order */
+static GPtrArray *
+items_of_level (QaFreezeBatch *b, guint level, QaItemState state)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  for (guint i = 0; i < b->items->len; i++)
+    {
+      QaFreezeItem *item = g_ptr_array_index (b->items, i);
+      if (item->level == level && item->state == state)
+        g_ptr_array_add (out, item);
+    }
+  return out;
+}
+
+static GArray *
+levels_of (QaFreezeBatch *b)
+{
+  GArray *levels = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < b->items->len; i++)
+    {
+      guint l = ((QaFreezeItem *) g_ptr_array_index (b->items, i))->level;
+      gboolean seen = FALSE;
+      for (guint j = 0; j < levels->len; j++)
+        if (g_array_index (levels, guint, j) == l)
+          seen = TRUE;
+      if (!seen)
+        g_array_append_val (levels, l);
+    }
+  for (guint i = 1; i < levels->len; i++)
+    for (guint j = i; j > 0 && g_array_index (levels, guint, j - 1) > g_array_index (levels, guint, j); j--)
+      {
+        guint tmp = g_array_index (levels, guint, j);
+        g_array_index (levels, guint, j) = g_array_index (levels, guint, j - 1);
+        g_array_index (levels, guint, j - 1) = tmp;
+      }
+  return levels;
+}
+
+/* ---- the per-item steps ----------------------------------------------- */
+
+static void
+open_and_sync (const QaFreezeOps *ops, QaFreezeBatch *b, QaFreezeItem *item)
+{
+  int fd = item->fd >= 0 ? item->fd : ops->open_fs (ops->user_data, item->path, item->expect_dev);
+
+  if (fd < 0)
+    {
+      item->state = QA_ITEM_FAILED;
+      item->errnum = -fd;
+      item->open_failed = TRUE;
+      return;
+    }
+  item->fd = fd;
+  /* a failed syncfs is not fatal: FIFREEZE writes back what is left */
+  ops->sync_fs (ops->user_data, fd, item->path);
+}
+
+static void
+freeze_item (const QaFreezeOps *ops, QaFreezeBatch *b, QaFreezeItem *item)
+{
+  int r = ops->freeze (ops->user_data, item->fd, item->path);
+
+  if (r == 0)
+    {
+      item->state = QA_ITEM_FROZEN;
+      return;
+    }
+  ops->close_fs (ops->user_data, item->fd);
+  item->fd = -1;
+  item->errnum = r;
+  if (r == EOPNOTSUPP || (r == EBUSY && b->mode == QA_FREEZE_LEGACY))
+    item->state = QA_ITEM_SKIPPED;
+  else
+    item->state = QA_ITEM_FAILED;
+}
+
+static void
+thaw_item (const QaFreezeOps *ops, QaFreezeBatch *b, QaFreezeItem *item)
 {
   int r = ops->thaw (ops->user_data, item->fd, item->path);
 
@@ -69,61 +198,76 @@ thaw_item (const QaFreezeOps *ops, QaFreezeItem *item)
   item->fd = -1;
 }
 
+static gint
+first_failed (QaFreezeBatch *b)
+{
+  for (guint i = 0; i < b->items->len; i++)
+    if (((QaFreezeItem *) g_ptr_array_index (b->items, i))->state == QA_ITEM_FAILED)
+      return (gint) i;
+  return -1;
+}
+
+/* thaw what this batch froze (items in state), highest level first */
+static void
+thaw_levels (QaFreezeBatch *b, QaItemState state)
+{
+  g_autoptr (GArray) levels = levels_of (b);
+
+  for (gint l = (gint) levels->len - 1; l >= 0; l--)
+    {
+      g_autoptr (GPtrArray) items = items_of_level (b, g_array_index (levels, guint, l), state);
+      if (items->len > 0)
+        run_level (b, items, thaw_item);
+    }
+}
+
 void
 qa_freezer_run_freeze (QaFreezeBatch *b)
 {
-  const QaFreezeOps *ops = b->ops;
+  g_autoptr (GArray) levels = levels_of (b);
 
+  /* phase 1: syncfs everything, lowest level first, so a loop device's
+   * writeback lands in its backing filesystem before that one syncs */
+  for (guint l = 0; l < levels->len; l++)
+    {
+      g_autoptr (GPtrArray) items = items_of_level (b, g_array_index (levels, guint, l),
+                                                    QA_ITEM_PENDING);
+      run_level (b, items, open_and_sync);
+    }
+  b->failed = first_failed (b);
+  if (b->failed < 0)
+    {
+      /* phase 2: FIFREEZE, level by level */
+      for (guint l = 0; l < levels->len; l++)
+        {
+          g_autoptr (GPtrArray) items = items_of_level (b, g_array_index (levels, guint, l),
+                                                        QA_ITEM_PENDING);
+          run_level (b, items, freeze_item);
+          b->failed = first_failed (b);
+          if (b->failed >= 0)
+            break;
+        }
+    }
+  if (b->failed < 0)
+    return;
+
+  /* atomic: undo what this batch froze, and close what it only opened */
+  thaw_levels (b, QA_ITEM_FROZEN);
   for (guint i = 0; i < b->items->len; i++)
     {
       QaFreezeItem *item = g_ptr_array_index (b->items, i);
-      int fd = item->fd >= 0 ? item->fd : ops->open_fs (ops->user_data, item->path, item->expect_dev);
-      int r;
-
-      if (fd < 0)
+      if (item->state == QA_ITEM_PENDING && item->fd >= 0)
         {
-          item->state = QA_ITEM_FAILED;
-          item->errnum = -fd;
-          item->open_failed = TRUE;
-          b->failed = (gint) i;
-          break;
+          b->ops->close_fs (b->ops->user_data, item->fd);
+          item->fd = -1;
         }
-      item->fd = fd;
-      r = ops->freeze (ops->user_data, fd, item->path);
-      if (r == 0)
-        {
-          item->state = QA_ITEM_FROZEN;
-          continue;
-        }
-      ops->close_fs (ops->user_data, fd);
-      item->fd = -1;
-      item->errnum = r;
-      if (r == EOPNOTSUPP || (r == EBUSY && b->mode == QA_FREEZE_LEGACY))
-        {
-          item->state = QA_ITEM_SKIPPED;
-          continue;
-        }
-      item->state = QA_ITEM_FAILED;
-      b->failed = (gint) i;
-      break;
-    }
-
-  if (b->failed < 0)
-    return;
-  /* atomic: undo what this batch froze, children-last order reversed */
-  for (gint i = b->failed - 1; i >= 0; i--)
-    {
-      QaFreezeItem *item = g_ptr_array_index (b->items, i);
-      if (item->state == QA_ITEM_FROZEN)
-        thaw_item (ops, item);
     }
 }
 
 void
 qa_freezer_run_thaw (QaFreezeBatch *b)
 {
-  for (guint i = 0; i < b->items->len; i++)
-    thaw_item (b->ops, g_ptr_array_index (b->items, i));
+  thaw_levels (b, QA_ITEM_PENDING);
 }
 
 static void

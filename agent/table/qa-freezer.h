@@ -4,8 +4,18 @@
  * A FIFREEZE writes back all dirty data first and can take seconds, so the
  * table hands a batch to a worker thread (GTask) and goes on serving.  A
  * batch owns copies of everything it touches; the main loop reads the
- * outcome only after the task completes.  Freezing is atomic: when one
- * item fails, the items this batch froze are thawed again, in reverse. */
+ * outcome only after the task completes.
+ *
+ * Freezing runs in two phases, each level by level (a level never depends
+ * on another filesystem of the same level) and in parallel within a level
+ * on up to `threads` threads:
+ *   1. open and syncfs(), while applications still write: most dirty data
+ *      leaves before anything is frozen;
+ *   2. FIFREEZE, which then has little left to flush.
+ * The first filesystem frozen waits only for the slowest of its level, not
+ * for every other filesystem in turn.  Freezing is atomic: when an item
+ * fails, every item this batch froze is thawed again, highest level first.
+ * Thawing goes level by level in the reverse order. */
 #pragma once
 
 #include <gio/gio.h>
@@ -41,6 +51,7 @@ typedef struct
   QaItemState state;
   int errnum;
   gboolean open_failed; /* the errno came from open(), not the ioctl */
+  guint level;          /* dependency level (QaFs.level) */
 } QaFreezeItem;
 
 typedef struct
@@ -48,14 +59,15 @@ typedef struct
   GPtrArray *items; /* QaFreezeItem*, in the order to act */
   QaFreezeMode mode;
   const QaFreezeOps *ops;
-  gint failed; /* index of the item that failed a freeze, or -1 */
+  guint threads; /* most parallel calls within a level; 0: one per item, up to 64 */
+  gint failed;   /* index of the item that failed a freeze, or -1 */
 } QaFreezeBatch;
 
 QaFreezeBatch *qa_freeze_batch_new (const QaFreezeOps *ops, QaFreezeMode mode);
 void qa_freeze_batch_free (QaFreezeBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QaFreezeBatch, qa_freeze_batch_free)
 QaFreezeItem *qa_freeze_batch_add (QaFreezeBatch *batch, const char *key, const char *path,
-                                   int fd, dev_t expect_dev);
+                                   int fd, dev_t expect_dev, guint level);
 
 /* run synchronously (the worker body; also used at start-up) */
 void qa_freezer_run_freeze (QaFreezeBatch *batch);

@@ -398,12 +398,15 @@ qt_thaw_all (QtHarness *h)
   qt_thaw_below (h->dir);
 }
 
-const char *
-qt_fs_add_at (QtHarness *h, const char *relpath, const char *fstype, guint size_mib)
+static const char *
+fs_add (QtHarness *h, const char *relpath, const char *fstype, guint size_mib,
+        const char *image_dir)
 {
   g_autofree char *base = g_path_get_basename (relpath);
   g_autofree char *imgname = g_strdup_printf ("%s.%u.img", base, h->fs->len);
-  g_autofree char *img = g_build_filename (h->dir, "img", imgname, NULL);
+  g_autofree char *default_dir = g_build_filename (h->dir, "img", NULL);
+  g_autofree char *img = g_build_filename (image_dir != NULL ? image_dir : default_dir, imgname,
+                                           NULL);
   g_autofree char *mkfs = g_strconcat ("mkfs.", fstype, NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -453,6 +456,21 @@ qt_fs_add_at (QtHarness *h, const char *relpath, const char *fstype, guint size_
                  fs->loopdev, fs->mountpoint, g_strerror (errno));
   g_ptr_array_add (h->fs, fs);
   return fs->mountpoint;
+}
+
+const char *
+qt_fs_add_at (QtHarness *h, const char *relpath, const char *fstype, guint size_mib)
+{
+  return fs_add (h, relpath, fstype, size_mib, NULL);
+}
+
+const char *
+qt_fs_add_image_in (QtHarness *h, const char *name, const char *fstype, guint size_mib,
+                    const char *image_dir)
+{
+  g_autofree char *rel = g_build_filename ("only", name, NULL);
+
+  return fs_add (h, rel, fstype, size_mib, image_dir);
 }
 
 const char *

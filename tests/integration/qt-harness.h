@@ -63,6 +63,12 @@ const char *qt_fs_add (QtHarness *h, const char *name, const char *fstype, guint
  * --only-under. */
 const char *qt_fs_add_at (QtHarness *h, const char *relpath, const char *fstype, guint size_mib);
 
+/* As qt_fs_add, with the image file inside IMAGE_DIR (e.g. on another of
+ * the test's filesystems: a loop device backed by a file on a frozen
+ * filesystem must be frozen first). */
+const char *qt_fs_add_image_in (QtHarness *h, const char *name, const char *fstype,
+                                guint size_mib, const char *image_dir);
+
 /* A bind mount of SRC at <only-under>/NAME. */
 const char *qt_fs_bind (QtHarness *h, const char *src, const char *name);
 

@@ -353,6 +353,10 @@ qt_sweep (const char *dir, gboolean remove_self)
       qt_thaw_below (dir);
       if (for_each_mount_below (dir, TRUE, umount_one) == 0)
         break;
+      /* a loop device whose image lives on one of our filesystems keeps
+       * that filesystem busy: detach it while its backing path is still
+       * below DIR (after a lazy umount it would no longer be) */
+      detach_loops_below (dir);
       qt_sleep_ms (100);
     }
   qt_thaw_below (dir);

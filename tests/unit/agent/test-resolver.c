@@ -470,6 +470,54 @@ START_TEST (test_lab_freeze_order)
 }
 END_TEST
 
+START_TEST (test_lab_levels)
+{
+  /* every "must freeze first" edge climbs at least one level, and the
+   * independent leaves share level 0, so they may freeze in parallel */
+  g_autoptr (QaPolicy) policy = qa_policy_new ();
+  g_autoptr (QaFsView) view = scan_lab (policy);
+  QaFs *xfs = fs_first_at (view, MNT "/xfs");
+  QaFs *inner = fs_first_at (view, MNT "/xfs/inner");
+  QaFs *early = fs_first_at (view, MNT "/early");
+  QaFs *ext4 = fs_first_at (view, MNT "/ext4");
+  QaFs *btrfs = fs_first_at (view, MNT "/btrfs");
+  guint leaves = 0;
+
+  for (guint i = 0; i < view->fs->len; i++)
+    {
+      QaFs *fs = g_ptr_array_index (view->fs, i);
+      for (guint j = 0; j < fs->backing->len; j++)
+        {
+          QaFs *holder = g_ptr_array_index (view->fs, g_array_index (fs->backing, guint, j));
+          ck_assert_msg (fs->level < holder->level, "%s (level %u) is backed by %s (level %u)",
+                         fs->mountpoint, fs->level, holder->mountpoint, holder->level);
+        }
+      if (fs->level == 0)
+        leaves++;
+    }
+  for (guint i = 0; i < view->mounts->len; i++)
+    {
+      QaMount *m = g_ptr_array_index (view->mounts, i);
+      QaFs *child = g_ptr_array_index (view->mount_fs, i);
+      for (guint j = 0; j < view->mounts->len; j++)
+        {
+          QaMount *p = g_ptr_array_index (view->mounts, j);
+          QaFs *parent = g_ptr_array_index (view->mount_fs, j);
+          if (p->id == m->parent_id && parent != child)
+            ck_assert_msg (child->level < parent->level, "%s under %s", m->mountpoint,
+                           p->mountpoint);
+        }
+    }
+  /* a loop image inside the xfs: both of its filesystems before the xfs */
+  ck_assert_uint_lt (inner->level, xfs->level);
+  ck_assert_uint_lt (early->level, xfs->level);
+  ck_assert_uint_eq (btrfs->level, 0);
+  ck_assert_uint_eq (early->level, 0);
+  ck_assert_uint_ge (leaves, 3);
+  (void) ext4;
+}
+END_TEST
+
 START_TEST (test_lab_btrfs_members)
 {
   /* DESIGN 3.1: multi-device btrfs lists every member; the recording holds
@@ -1036,6 +1084,7 @@ resolver_suite (void)
   tcase_add_test (tc, test_lab_loop_backing);
   tcase_add_test (tc, test_lab_freeze_order);
   tcase_add_test (tc, test_lab_btrfs_members);
+  tcase_add_test (tc, test_lab_levels);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("policy");

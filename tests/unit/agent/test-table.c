@@ -140,6 +140,8 @@ make_fs (guint minor, const char *mountpoint, guint rank)
   fs->name = g_strdup_printf ("loop%u", minor);
   fs->disks = g_ptr_array_new ();
   fs->rank = rank;
+  /* one level each: the older tests check one exact order of calls */
+  fs->level = rank;
   return fs;
 }
 
@@ -635,6 +637,109 @@ START_TEST (test_transition_waits_others_go)
 }
 END_TEST
 
+/* the position of an entry in a log line list, or -1 */
+static gint
+log_pos (char **log, const char *what)
+{
+  for (gint i = 0; log[i] != NULL; i++)
+    if (g_strcmp0 (log[i], what) == 0)
+      return i;
+  return -1;
+}
+
+START_TEST (test_levels_rollback_middle)
+{
+  /* a | b c d | e by level; c fails: a, b, d are thawed (b and d before a)
+   * and e is never touched */
+  Outcome o;
+  g_autofree char *log = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  fs_a->level = 0;
+  fs_b->level = fs_c->level = fs_d->level = 1;
+  fs_e->level = 2;
+  g_hash_table_insert (kernel.freeze_errno, g_strdup ("/c"), GINT_TO_POINTER (EIO));
+  o = acquire (fs_list (fs_e, fs_d, fs_c, fs_b, fs_a, NULL), 60);
+  ck_assert_int_eq (o.error_code, QW_ERROR_FREEZE_FAILED);
+  ck_assert_msg (strstr (o.error_message, "'/c'") != NULL, "%s", o.error_message);
+  log = kernel_log ();
+  lines = g_strsplit (log, ", ", -1);
+  ck_assert_uint_eq (g_strv_length (lines), 7);
+  ck_assert_int_eq (log_pos (lines, "freeze /a"), 0);
+  for (guint i = 1; i <= 3; i++)
+    ck_assert_msg (g_str_has_prefix (lines[i], "freeze /") && strcmp (lines[i], "freeze /e") != 0,
+                   "%s", log);
+  ck_assert_int_ge (log_pos (lines, "thaw /b"), 4);
+  ck_assert_int_ge (log_pos (lines, "thaw /d"), 4);
+  ck_assert_int_eq (log_pos (lines, "thaw /a"), 6);
+  ck_assert_int_eq (log_pos (lines, "freeze /e"), -1);
+  ck_assert (!qa_freeze_table_is_frozen (table));
+  ck_assert_uint_eq (qa_freeze_table_n_handles (table), 0);
+  outcome_clear (&o);
+}
+END_TEST
+
+START_TEST (test_parallel_within_level)
+{
+  /* /b's FIFREEZE hangs; /c, same level, is frozen meanwhile; /d, a level
+   * up, waits for both */
+  Outcome o = { 0 };
+  GPtrArray *fs;
+  gboolean c_during = FALSE;
+  gboolean d_during = TRUE;
+
+  fs_b->level = fs_c->level = 0;
+  fs_d->level = 1;
+  kernel.gate_path = g_strdup ("/b");
+  fs = fs_list (fs_b, fs_c, fs_d, NULL);
+  qa_freeze_table_acquire (table, fs, "par", 60, on_done, &o);
+  g_mutex_lock (&kernel.lock);
+  while (!kernel.gate_reached)
+    g_cond_wait (&kernel.cond, &kernel.lock);
+  g_mutex_unlock (&kernel.lock);
+  for (gint i = 0; i < 500 && !c_during; i++)
+    {
+      c_during = kernel_frozen ("/c");
+      g_usleep (2000);
+    }
+  d_during = kernel_frozen ("/d");
+  g_mutex_lock (&kernel.lock);
+  kernel.gate_open = TRUE;
+  g_cond_broadcast (&kernel.cond);
+  g_mutex_unlock (&kernel.lock);
+  wait_done (&o);
+  g_ptr_array_unref (fs);
+  ck_assert_msg (c_during, "/c was not frozen while /b's FIFREEZE was in progress");
+  ck_assert_msg (!d_during, "/d froze before its level's filesystems were frozen");
+  ck_assert_int_eq (o.error_code, -1);
+  ck_assert_uint_eq (o.count, 3);
+  outcome_clear (&o);
+}
+END_TEST
+
+START_TEST (test_backing_frozen_refused)
+{
+  /* /b's loop image lives on /a */
+  Outcome o;
+
+  g_ptr_array_add (fs_b->backing_keys = g_ptr_array_new_with_free_func (g_free),
+                   g_strdup ("7:1"));
+  o = acquire (fs_list (fs_a, NULL), 60);
+  ck_assert_int_eq (o.error_code, -1);
+  outcome_clear (&o);
+  kernel_log ();
+  o = acquire (fs_list (fs_b, NULL), 60);
+  ck_assert_int_eq (o.error_code, QW_ERROR_BUSY);
+  ck_assert_msg (strstr (o.error_message, "backing file") != NULL, "%s", o.error_message);
+  ck_assert (!kernel_frozen ("/b"));
+  {
+    g_autofree char *log = kernel_log ();
+    ck_assert_str_eq (log, "");
+  }
+  outcome_clear (&o);
+}
+END_TEST
+
 static Suite *
 table_suite (void)
 {
@@ -654,6 +759,9 @@ table_suite (void)
   tcase_add_test (tc, test_journal_round_trip);
   tcase_add_test (tc, test_other_boot_ignored);
   tcase_add_test (tc, test_transition_waits_others_go);
+  tcase_add_test (tc, test_levels_rollback_middle);
+  tcase_add_test (tc, test_parallel_within_level);
+  tcase_add_test (tc, test_backing_frozen_refused);
   suite_add_tcase (s, tc);
   return s;
 }
