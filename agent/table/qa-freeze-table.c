@@ -38,6 +38,7 @@ typedef struct
   GPtrArray *entries; /* Entry* (owned by the table), freeze order */
   GPtrArray *lost;    /* char*: what a restart could not hold again */
   HandleState state;
+  GSequenceIter *due; /* in the table's deadline index while held with a deadline */
 } Handle;
 
 typedef struct
@@ -84,6 +85,8 @@ struct _QaFreezeTable
   char *boot_id;
   GHashTable *entries; /* key -> Entry* */
   GHashTable *handles; /* guint64* -> Handle* */
+  GSequence *deadlines; /* Handle*, held ones with a deadline, soonest first */
+  Handle *legacy;       /* the legacy handle, if any */
   GQueue queue;        /* Op* waiting for their superblocks */
   guint in_flight;
   guint64 next_id;
@@ -258,22 +261,55 @@ watch_update (QaFreezeTable *t)
   t->watch_func (state, t->watch_data);
 }
 
+static gint
+cmp_due (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const Handle *x = a, *y = b;
+  if (x->deadline != y->deadline)
+    return x->deadline < y->deadline ? -1 : 1;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+/* keep the deadline index in step with a handle's state and deadline:
+ * expiry and the timer look only at its head, so they cost O(log n) with
+ * thousands of handles */
+static void
+deadline_sync (QaFreezeTable *t, Handle *h)
+{
+  if (h->due != NULL)
+    {
+      g_sequence_remove (h->due);
+      h->due = NULL;
+    }
+  if (h->state == HANDLE_HELD && h->deadline != 0)
+    h->due = g_sequence_insert_sorted (t->deadlines, h, cmp_due, NULL);
+}
+
+static void
+handle_set_state (QaFreezeTable *t, Handle *h, HandleState state)
+{
+  h->state = state;
+  deadline_sync (t, h);
+}
+
 static void
 handle_remove (QaFreezeTable *t, Handle *h)
 {
+  if (h->due != NULL)
+    {
+      g_sequence_remove (h->due);
+      h->due = NULL;
+    }
+  if (t->legacy == h)
+    t->legacy = NULL;
   g_hash_table_remove (t->handles, &h->id);
 }
 
 static Handle *
 legacy_handle (const QaFreezeTable *t)
 {
-  GHashTableIter iter;
-  Handle *h;
-
-  g_hash_table_iter_init (&iter, t->handles);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &h))
-    if (h->legacy && h->state != HANDLE_RELEASING)
-      return h;
+  if (t->legacy != NULL && t->legacy->state != HANDLE_RELEASING)
+    return t->legacy;
   return NULL;
 }
 
@@ -609,7 +645,7 @@ acquire_finish (QaFreezeTable *t, Op *op)
 
   for (guint i = 0; i < h->entries->len; i++)
     ((Entry *) g_ptr_array_index (h->entries, i))->refs++;
-  h->state = HANDLE_HELD;
+  handle_set_state (t, h, HANDLE_HELD);
   journal_save_or_warn (t);
   watch_update (t);
   rearm_timer (t);
@@ -668,6 +704,23 @@ check_backing_thawed (QaFreezeTable *t, Handle *h, GError **error)
   return TRUE;
 }
 
+/* an acquire that failed before any FIFREEZE: nothing to undo but the
+ * bookkeeping */
+static void
+acquire_abort (QaFreezeTable *t, Op *op, const GError *error)
+{
+  Handle *h = op->handle;
+
+  for (guint i = 0; i < h->entries->len; i++)
+    ((Entry *) g_ptr_array_index (h->entries, i))->busy = FALSE;
+  if (op->legacy)
+    t->legacy_pending = FALSE;
+  handle_remove (t, h);
+  drop_idle_entries (t);
+  reply (op, NULL, error);
+  op_free (op);
+}
+
 static void
 acquire_start (QaFreezeTable *t, Op *op)
 {
@@ -678,6 +731,8 @@ acquire_start (QaFreezeTable *t, Op *op)
   h->deadline = op->timeout > 0 ? t->clock () + op->timeout * G_USEC_PER_SEC : 0;
   h->state = HANDLE_PENDING;
   op->handle = h;
+  if (h->legacy)
+    t->legacy = h;
   for (guint i = 0; i < op->fs->len; i++)
     {
       Entry *e = entry_get (t, g_ptr_array_index (op->fs, i));
@@ -686,34 +741,9 @@ acquire_start (QaFreezeTable *t, Op *op)
     }
   g_hash_table_insert (t->handles, &h->id, h);
 
-  /* the intent goes to disk before the first FIFREEZE: should the agent
-   * die mid-freeze, the next start finds a handle with a deadline for
-   * whatever it had frozen */
-  if (!journal_save (t, &error))
-    {
-      g_prefix_error (&error, "Refusing to freeze: ");
-      for (guint i = 0; i < h->entries->len; i++)
-        ((Entry *) g_ptr_array_index (h->entries, i))->busy = FALSE;
-      if (op->legacy)
-        t->legacy_pending = FALSE;
-      handle_remove (t, h);
-      drop_idle_entries (t);
-      reply (op, NULL, error);
-      op_free (op);
-      return;
-    }
-
   if (!check_backing_thawed (t, h, &error))
     {
-      for (guint i = 0; i < h->entries->len; i++)
-        ((Entry *) g_ptr_array_index (h->entries, i))->busy = FALSE;
-      if (op->legacy)
-        t->legacy_pending = FALSE;
-      handle_remove (t, h);
-      drop_idle_entries (t);
-      journal_save_or_warn (t);
-      reply (op, NULL, error);
-      op_free (op);
+      acquire_abort (t, op, error);
       return;
     }
   op->batch = qa_freeze_batch_new (t->ops, op->legacy ? QA_FREEZE_LEGACY : QA_FREEZE_STRICT);
@@ -732,10 +762,22 @@ acquire_start (QaFreezeTable *t, Op *op)
     }
   if (op->batch->items->len == 0)
     {
+      /* only reference counts change: the journal is written once, by
+       * acquire_finish, before the reply */
       acquire_finish (t, op);
       op_free (op);
       return;
     }
+  /* the intent goes to disk before the first FIFREEZE: should the agent
+   * die mid-freeze, the next start finds a handle with a deadline for
+   * whatever it had frozen */
+  if (!journal_save (t, &error))
+    {
+      g_prefix_error (&error, "Refusing to freeze: ");
+      acquire_abort (t, op, error);
+      return;
+    }
+
   watch_update (t);
   t->in_flight++;
   qa_freezer_freeze_async (op->batch, acquire_done_cb, op);
@@ -844,7 +886,7 @@ release_start (QaFreezeTable *t, Op *op)
           op_free (op);
           return;
         }
-      h->state = HANDLE_RELEASING;
+      handle_set_state (t, h, HANDLE_RELEASING);
       journal_save_or_warn (t);
       g_ptr_array_add (op->handles, h);
     }
@@ -870,6 +912,10 @@ release_start (QaFreezeTable *t, Op *op)
       op_free (op);
       return;
     }
+  /* "releasing" is on disk before the first FITHAW, so a restart finishes
+   * the job instead of holding the filesystems again.  Should the write
+   * fail, thawing is still the safe direction: go on */
+  journal_save_or_warn (t);
   /* thaw parents before children: the reverse of freeze order */
   g_ptr_array_sort (to_thaw, cmp_rank_desc);
   op->batch = qa_freeze_batch_new (t->ops, QA_FREEZE_STRICT);
@@ -1076,7 +1122,7 @@ qa_freeze_table_release (QaFreezeTable *t, guint64 id, gboolean force, QaTableFu
           Handle *h = g_ptr_array_index (all, i);
           if (h->state == HANDLE_HELD)
             {
-              h->state = HANDLE_RELEASING;
+              handle_set_state (t, h, HANDLE_RELEASING);
               g_ptr_array_add (handles, h);
             }
         }
@@ -1091,17 +1137,8 @@ qa_freeze_table_release (QaFreezeTable *t, guint64 id, gboolean force, QaTableFu
           func (NULL, error, user_data);
           return;
         }
-      h->state = HANDLE_RELEASING;
+      handle_set_state (t, h, HANDLE_RELEASING);
       g_ptr_array_add (handles, h);
-    }
-  /* "releasing" is on disk before the first FITHAW, so a restart finishes
-   * the job instead of holding the filesystems again */
-  if (handles->len > 0 && !journal_save (t, &error))
-    {
-      for (guint i = 0; i < handles->len; i++)
-        ((Handle *) g_ptr_array_index (handles, i))->state = HANDLE_HELD;
-      func (NULL, error, user_data);
-      return;
     }
   queue_release (t, handles, FALSE, func, user_data);
 }
@@ -1155,9 +1192,11 @@ qa_freeze_table_renew (QaFreezeTable *t, guint64 id, gint64 timeout, gint64 *out
     return lookup_error (t, id, error);
   old = h->deadline;
   h->deadline = t->clock () + MIN (timeout, t->limits.max_timeout) * G_USEC_PER_SEC;
+  deadline_sync (t, h);
   if (!journal_save (t, error))
     {
       h->deadline = old;
+      deadline_sync (t, h);
       return FALSE;
     }
   rearm_timer (t);
@@ -1171,16 +1210,15 @@ qa_freeze_table_renew (QaFreezeTable *t, guint64 id, gint64 timeout, gint64 *out
 void
 qa_freeze_table_expire_due (QaFreezeTable *t)
 {
-  g_autoptr (GPtrArray) all = sorted_handles (t);
   g_autoptr (GPtrArray) due = g_ptr_array_new ();
   gint64 now = t->clock ();
 
-  for (guint i = 0; i < all->len; i++)
+  while (g_sequence_get_length (t->deadlines) > 0)
     {
-      Handle *h = g_ptr_array_index (all, i);
-      if (h->state != HANDLE_HELD || h->deadline == 0 || h->deadline > now)
-        continue;
-      h->state = HANDLE_RELEASING;
+      Handle *h = g_sequence_get (g_sequence_get_begin_iter (t->deadlines));
+      if (h->deadline > now)
+        break;
+      handle_set_state (t, h, HANDLE_RELEASING);
       /* the wall time of the deadline itself, also when it passed while
        * the agent was not running */
       tombstone_add (t, h->id, unix_now () - (now - h->deadline) / G_USEC_PER_SEC, h->legacy);
@@ -1191,13 +1229,11 @@ qa_freeze_table_expire_due (QaFreezeTable *t)
                  h->id, h->legacy ? " (legacy)" : "", h->owner != NULL ? h->owner : "");
       g_ptr_array_add (due, h);
     }
-  if (due->len == 0)
+  if (due->len > 0)
     {
-      rearm_timer (t);
-      return;
+      journal_save_or_warn (t);
+      queue_release (t, due, TRUE, NULL, NULL);
     }
-  journal_save_or_warn (t);
-  queue_release (t, due, TRUE, NULL, NULL);
   rearm_timer (t);
 }
 
@@ -1213,23 +1249,18 @@ timer_cb (gpointer user_data)
 static void
 rearm_timer (QaFreezeTable *t)
 {
-  GHashTableIter iter;
-  Handle *h;
-  gint64 next = 0;
   gint64 delay_ms;
+  Handle *first;
 
   if (t->timer_id != 0)
     {
       g_source_remove (t->timer_id);
       t->timer_id = 0;
     }
-  g_hash_table_iter_init (&iter, t->handles);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &h))
-    if (h->state == HANDLE_HELD && h->deadline != 0 && (next == 0 || h->deadline < next))
-      next = h->deadline;
-  if (next == 0)
+  if (g_sequence_get_length (t->deadlines) == 0)
     return;
-  delay_ms = (next - t->clock () + 999) / 1000;
+  first = g_sequence_get (g_sequence_get_begin_iter (t->deadlines));
+  delay_ms = (first->deadline - t->clock () + 999) / 1000;
   /* GLib timeouts run on the monotonic clock, which stops in suspend;
    * wake at least every minute to re-check against the boot clock */
   delay_ms = CLAMP (delay_ms, 0, 60 * 1000);
@@ -1399,8 +1430,10 @@ qa_freeze_table_restore (QaFreezeTable *t, const QaFsView *view, GError **error)
           e->refs++;
           g_ptr_array_add (h->entries, e);
         }
-      h->state = HANDLE_HELD;
       g_hash_table_insert (t->handles, &h->id, h);
+      handle_set_state (t, h, HANDLE_HELD);
+      if (h->legacy)
+        t->legacy = h;
       t->next_id = MAX (t->next_id, h->id + 1);
       g_message ("restored handle %" G_GUINT64_FORMAT "%s (owner '%s'): %u filesystem(s) held, "
                  "%u lost",
@@ -1428,7 +1461,7 @@ qa_freeze_table_restore (QaFreezeTable *t, const QaFsView *view, GError **error)
     drop_idle_entries (t);
   }
   for (guint i = 0; i < releasing->len; i++)
-    ((Handle *) g_ptr_array_index (releasing, i))->state = HANDLE_RELEASING;
+    handle_set_state (t, g_ptr_array_index (releasing, i), HANDLE_RELEASING);
   if (releasing->len > 0)
     queue_release (t, releasing, FALSE, NULL, NULL);
   journal_save_or_warn (t);
@@ -1555,6 +1588,7 @@ qa_freeze_table_new (const QaFreezeOps *ops, QaJournal *journal, const QaTableLi
   t->handles = g_hash_table_new_full (guint64_hash, guint64_equal, NULL,
                                       (GDestroyNotify) handle_free);
   t->tombstones = g_hash_table_new_full (guint64_hash, guint64_equal, NULL, g_free);
+  t->deadlines = g_sequence_new (NULL);
   g_queue_init (&t->queue);
   g_queue_init (&t->tomb_order);
   t->next_id = 1;
@@ -1572,6 +1606,8 @@ qa_freeze_table_free (QaFreezeTable *t)
   g_queue_clear_full (&t->queue, (GDestroyNotify) op_free);
   g_queue_clear (&t->tomb_order);
   g_hash_table_unref (t->tombstones);
+  /* the handles' iterators die with the index */
+  g_sequence_free (t->deadlines);
   g_hash_table_unref (t->handles);
   g_hash_table_unref (t->entries);
   g_free (t->prefix);
