@@ -661,14 +661,21 @@ acquire_finish (QaFreezeTable *t, Op *op)
   result_clear (&result);
 }
 
+static void release_finish (QaFreezeTable *t, Op *op);
+
+/* a worker finished an op's batch: record the outcome, reply, and let
+ * the ops that waited for these superblocks go */
 static void
-acquire_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+batch_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   Op *op = user_data;
   QaFreezeTable *t = op->table;
 
   qa_freezer_finish (res);
-  acquire_finish (t, op);
+  if (op->kind == OP_ACQUIRE)
+    acquire_finish (t, op);
+  else
+    release_finish (t, op);
   t->in_flight--;
   op_free (op);
   pump (t);
@@ -780,7 +787,7 @@ acquire_start (QaFreezeTable *t, Op *op)
 
   watch_update (t);
   t->in_flight++;
-  qa_freezer_freeze_async (op->batch, acquire_done_cb, op);
+  qa_freezer_freeze_async (op->batch, batch_done_cb, op);
 }
 
 /* ---- release ---------------------------------------------------------- */
@@ -855,19 +862,6 @@ release_finish (QaFreezeTable *t, Op *op)
 }
 
 static void
-release_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Op *op = user_data;
-  QaFreezeTable *t = op->table;
-
-  qa_freezer_finish (res);
-  release_finish (t, op);
-  t->in_flight--;
-  op_free (op);
-  pump (t);
-}
-
-static void
 release_start (QaFreezeTable *t, Op *op)
 {
   g_autoptr (GPtrArray) to_thaw = g_ptr_array_new ();
@@ -929,7 +923,7 @@ release_start (QaFreezeTable *t, Op *op)
       g_ptr_array_add (op->batch_entries, e);
     }
   t->in_flight++;
-  qa_freezer_thaw_async (op->batch, release_done_cb, op);
+  qa_freezer_thaw_async (op->batch, batch_done_cb, op);
 }
 
 /* ---- the queue -------------------------------------------------------- */
