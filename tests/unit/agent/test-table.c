@@ -110,6 +110,12 @@ kernel_log (void)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+static void
+kernel_log_clear (void)
+{
+  g_free (kernel_log ());
+}
+
 static gint64 fake_now = 1000 * G_USEC_PER_SEC;
 
 static gint64
@@ -461,8 +467,10 @@ START_TEST (test_expiry)
   fake_now += 2 * G_USEC_PER_SEC;
   qa_freeze_table_expire_due (table);
   /* gone from the list at once, thawed once the worker is done */
-  ck_assert_uint_eq (json_array_get_length (json_node_get_array (
-                         qa_freeze_table_list (table))), 0);
+  {
+    g_autoptr (JsonNode) list = qa_freeze_table_list (table);
+    ck_assert_uint_eq (json_array_get_length (json_node_get_array (list)), 0);
+  }
   while (!qa_freeze_table_is_idle (table))
     g_main_context_iteration (NULL, FALSE);
   ck_assert (!kernel_frozen ("/a"));
@@ -541,7 +549,7 @@ START_TEST (test_journal_round_trip)
   /* the agent dies (no thaw); /c is thawed behind its back */
   qa_freeze_table_free (table);
   g_hash_table_remove (kernel.frozen, "/c");
-  kernel_log ();
+  kernel_log_clear ();
 
   view->fs = g_ptr_array_new ();
   view->mounts = g_ptr_array_new ();
@@ -727,7 +735,7 @@ START_TEST (test_backing_frozen_refused)
   o = acquire (fs_list (fs_a, NULL), 60);
   ck_assert_int_eq (o.error_code, -1);
   outcome_clear (&o);
-  kernel_log ();
+  kernel_log_clear ();
   o = acquire (fs_list (fs_b, NULL), 60);
   ck_assert_int_eq (o.error_code, QW_ERROR_BUSY);
   ck_assert_msg (strstr (o.error_message, "backing file") != NULL, "%s", o.error_message);
