@@ -182,6 +182,46 @@ copy_attr() {
   printf '%s\n' "$val" >"$out"
 }
 
+copy_bin() {
+  # copy_bin DIR REL: a small binary attribute (SCSI VPD pages), as is
+  local src=$1/$2 out
+  [ -f "$src" ] || return 0
+  out=$dest$1/$2
+  mkdir -p "$(dirname "$out")"
+  head -c 1024 "$src" >"$out" 2>/dev/null || rm -f "$out"
+}
+
+record_controller_path() {
+  # what the disk-address code reads on the way from a disk up to its
+  # controller: each PCI function's driver link, the ataN ports of an
+  # ATA controller (their order numbers the SATA port / IDE channel), and
+  # the SCSI/NVMe device's serial, wwid and VPD page 0x80
+  local real=$1 p=/sys part ata
+  local IFS=/
+  for part in ${real#/sys/}; do
+    p=$p/$part
+    if [[ $part =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]$ ]]; then
+      [ -L "$p/driver" ] && copy_link "${p#/}/driver"
+      for ata in "$p"/ata[0-9]*; do
+        [ -d "$ata" ] && mkdir -p "$dest$ata"
+      done
+    fi
+  done
+  unset IFS
+  for a in device/serial device/wwid device/model device/vendor; do
+    copy_attr "$real" "$a"
+  done
+  copy_bin "$real" device/vpd_pg80
+  # udev's view, where the system has one (the agent prefers sysfs)
+  local devno
+  devno=$(cat "$real/dev" 2>/dev/null) || return 0
+  if [ -f "/run/udev/data/b$devno" ]; then
+    mkdir -p "$dest/run/udev/data"
+    grep -E '^E:ID_(SERIAL|SERIAL_SHORT|WWN|PATH)=' "/run/udev/data/b$devno" \
+      >"$dest/run/udev/data/b$devno" || true
+  fi
+}
+
 record_dev() {
   local name=$1 real devno s parent
   [ -n "${done_dev[$name]:-}" ] && return 0
@@ -201,6 +241,10 @@ record_dev() {
   for a in dev size partition serial wwid loop/backing_file dm/name dm/uuid; do
     copy_attr "$real" "$a"
   done
+  case "$real" in
+    */devices/virtual/*) ;;
+    *) record_controller_path "$real" ;;
+  esac
   for d in slaves holders; do
     for s in "$real/$d"/*; do
       [ -L "$s" ] || continue

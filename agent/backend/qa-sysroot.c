@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct _QaSysroot
@@ -177,6 +178,21 @@ guint64
 qa_sysroot_mount_id_of_fd (int fd)
 {
   return mount_id_statx (fd, "", AT_EMPTY_PATH);
+}
+
+gboolean
+qa_sysroot_statvfs (const QaSysroot *self, const char *mountpoint, guint64 *used,
+                    guint64 *total, guint64 *total_privileged)
+{
+  g_autofree char *full = qa_sysroot_path (self, mountpoint);
+  struct statvfs st;
+
+  if (statvfs (full, &st) != 0)
+    return FALSE;
+  *used = (guint64) (st.f_blocks - st.f_bfree) * st.f_frsize;
+  *total = (guint64) (st.f_blocks - st.f_bfree + st.f_bavail) * st.f_frsize;
+  *total_privileged = (guint64) st.f_blocks * st.f_frsize;
+  return TRUE;
 }
 
 char *

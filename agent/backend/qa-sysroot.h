@@ -46,6 +46,13 @@ GPtrArray *qa_sysroot_list_dir (const QaSysroot *sysroot, const char *path);
 guint64 qa_sysroot_mount_id_of_path (const QaSysroot *sysroot, const char *path);
 guint64 qa_sysroot_mount_id_of_fd (int fd);
 
+/* statvfs(2) of a mountpoint, as qemu-ga reports it: used = (blocks -
+ * free) x fragment size, total = (used + available to non-root) x
+ * fragment size, privileged total = blocks x fragment size.  It does not
+ * block on a frozen filesystem. */
+gboolean qa_sysroot_statvfs (const QaSysroot *sysroot, const char *mountpoint, guint64 *used,
+                             guint64 *total, guint64 *total_privileged);
+
 /* the boot id, so that a journal from an earlier boot is recognised */
 char *qa_sysroot_boot_id (const QaSysroot *sysroot);
 

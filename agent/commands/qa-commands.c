@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "qa-cmd-freeze.h"
+#include "qa-cmd-info.h"
 #include "qa-dispatch.h"
 #include "qw-error.h"
 
@@ -144,6 +145,10 @@ static const QaCommand commands[] = {
     "qemu-ga: \"frozen\" while any handle holds any filesystem" },
   { "guest-fsfreeze-thaw", qa_cmd_fsfreeze_thaw, args_none, QA_CMD_NONE,
     "qemu-ga: release the legacy handle" },
+  { "guest-get-disks", qa_cmd_get_disks, args_none, QA_CMD_NONE,
+    "every block device, its partitions, dependencies and address" },
+  { "guest-get-fsinfo", qa_cmd_get_fsinfo, args_none, QA_CMD_NONE,
+    "mounted filesystems with sizes and every disk beneath each" },
   { "guest-info", cmd_info, args_none, QA_CMD_NONE, "version and supported commands" },
   { "guest-ping", cmd_ping, args_none, QA_CMD_NONE, "check that the agent answers" },
   { "guest-sync", cmd_sync, args_sync, QA_CMD_NONE, "echo an id, to resynchronise" },

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "qa-resolver.h"
+#include "qa-disk-address.h"
 #include "qa-mounts.h"
 #include "qw-error.h"
 
@@ -72,29 +73,17 @@ qa_disk_to_json (const QaDisk *d)
   return json_builder_get_root (b);
 }
 
-static QaDisk *
-disk_new (const QaSysroot *sysroot, const char *name)
+QaDisk *
+qa_disk_new (const QaSysroot *sysroot, const char *name)
 {
   QaDisk *d = g_new0 (QaDisk, 1);
-  g_autofree char *serial_path = g_strdup_printf ("/sys/class/block/%s/serial", name);
-  g_autofree char *wwn_path = g_strdup_printf ("/sys/class/block/%s/wwid", name);
 
   d->name = g_strdup (name);
   d->dev = g_strdup_printf ("/dev/%s", name);
   d->pci_domain = d->pci_bus = d->pci_slot = d->pci_function = -1;
   d->bus = d->target = d->unit = -1;
-  /* bus addressing (PCI, SCSI, SATA, NVMe) arrives with the disk identity
-   * work; loop devices are fully described already */
-  if (g_str_has_prefix (name, "loop"))
-    d->bus_type = g_strdup ("file-backed-virtual");
-  else
-    d->bus_type = g_strdup ("unknown");
-  d->serial = qa_sysroot_read_attr (sysroot, serial_path);
-  if (d->serial != NULL && d->serial[0] == '\0')
-    g_clear_pointer (&d->serial, g_free);
-  d->wwn = qa_sysroot_read_attr (sysroot, wwn_path);
-  if (d->wwn != NULL && d->wwn[0] == '\0')
-    g_clear_pointer (&d->wwn, g_free);
+  d->bus_type = g_strdup ("unknown");
+  qa_disk_address_fill (sysroot, d);
   return d;
 }
 
@@ -139,7 +128,7 @@ collect_disks (const QaSysroot *sysroot, const char *name, GPtrArray *disks, gui
       return;
     }
   if (!disk_list_has (disks, name))
-    g_ptr_array_add (disks, disk_new (sysroot, name));
+    g_ptr_array_add (disks, qa_disk_new (sysroot, name));
 }
 
 /* a multi-device btrfs names one member in mountinfo; every member is
@@ -167,6 +156,14 @@ collect_btrfs_disks (const QaSysroot *sysroot, const char *member, GPtrArray *di
 }
 
 /* ---- filesystems ------------------------------------------------------ */
+
+gboolean
+qa_fs_is_blockless (const QaFs *fs)
+{
+  if (g_strv_contains (network_fstypes, fs->fstype))
+    return TRUE;
+  return fs->major == 0 && g_strcmp0 (fs->fstype, "btrfs") != 0;
+}
 
 QaFs *
 qa_fs_ref (QaFs *fs)
@@ -712,10 +709,24 @@ spec_has_identity (const QaDiskSpec *s)
          || s->has_pci || s->has_bus || s->has_target || s->has_unit;
 }
 
+/* is SHORT the serial inside udev's longer ID_SERIAL form LONG?  SCSI
+ * gives VENDOR_MODEL_SERIAL ("0QEMU_QEMU_HARDDISK_DISK-S"), NVMe
+ * MODEL_SERIAL_NSID ("QEMU_NVMe_Ctrl_DISK-N_1") */
+static gboolean
+serial_within (const char *longer, const char *shorter)
+{
+  g_autofree char *tail = g_strconcat ("_", shorter, NULL);
+  g_autofree char *mid = g_strconcat ("_", shorter, "_", NULL);
+  return g_str_has_suffix (longer, tail) || strstr (longer, mid) != NULL;
+}
+
+/* DESIGN 3.3: a spec's serial matches the sysfs form or udev's forms */
 static gboolean
 serial_matches (const char *want, const char *have)
 {
-  return have != NULL && g_strcmp0 (want, have) == 0;
+  if (have == NULL)
+    return FALSE;
+  return g_strcmp0 (want, have) == 0 || serial_within (want, have) || serial_within (have, want);
 }
 
 /* sysfs wwid carries a designator type ("naa.5000c500..."); libvirt's

@@ -34,6 +34,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (QaDisk, qa_disk_free)
 /* GuestDiskAddress */
 JsonNode *qa_disk_to_json (const QaDisk *disk);
 
+/* the disk NAME (a /sys/block entry) with its address filled in */
+QaDisk *qa_disk_new (const QaSysroot *sysroot, const char *name);
+
+
 typedef struct
 {
   gint ref_count;
@@ -55,6 +59,10 @@ typedef struct
 QaFs *qa_fs_ref (QaFs *fs);
 void qa_fs_unref (QaFs *fs);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QaFs, qa_fs_unref)
+
+/* the filesystems that live on the network or have no block device:
+ * neither frozen nor listed by guest-get-fsinfo */
+gboolean qa_fs_is_blockless (const QaFs *fs);
 
 /* a stable key for the superblock, "MAJ:MIN" */
 char *qa_fs_key (const QaFs *fs);
