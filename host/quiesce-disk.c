@@ -3,6 +3,7 @@
 
 #include "quiesce-disk.h"
 
+#include "quiesce-domain.h"
 #include "quiesce-error.h"
 
 struct _QuiesceDisk
@@ -92,6 +93,147 @@ quiesce_disk_new_from_json (JsonObject *object, GError **error)
   self->dev = g_strdup (dev);
   self->serial = g_strdup (serial);
   self->wwn = g_strdup (wwn);
+  self->name = g_strdup (name);
+  return g_steal_pointer (&self);
+}
+
+/* a DiskSpec string member: absent is fine, anything but a string is not */
+static gboolean
+spec_get_string (JsonObject *spec, const char *member, const char **out, GError **error)
+{
+  JsonNode *node = json_object_get_member (spec, member);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, QUIESCE_DOMAIN_ERROR, QUIESCE_DOMAIN_ERROR_INVALID_DISK_SPEC,
+                   "DiskSpec member '%s' must be a string", member);
+      return FALSE;
+    }
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+/* a DiskSpec integer member, 0..G_MAXINT; absent leaves *out alone */
+static gboolean
+spec_get_int (JsonObject *spec, const char *what, const char *member, gint *out, GError **error)
+{
+  JsonNode *node = json_object_get_member (spec, member);
+  gint64 value;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    {
+      g_set_error (error, QUIESCE_DOMAIN_ERROR, QUIESCE_DOMAIN_ERROR_INVALID_DISK_SPEC,
+                   "DiskSpec member '%s%s' must be an integer", what, member);
+      return FALSE;
+    }
+  value = json_node_get_int (node);
+  /* -1 is how replies write "unknown"; a spec never needs it but may
+   * carry it when it was copied from a reply */
+  if (value < -1 || value > G_MAXINT)
+    {
+      g_set_error (error, QUIESCE_DOMAIN_ERROR, QUIESCE_DOMAIN_ERROR_INVALID_DISK_SPEC,
+                   "DiskSpec member '%s%s' is out of range (-1..%d): %" G_GINT64_FORMAT, what,
+                   member, G_MAXINT, value);
+      return FALSE;
+    }
+  *out = (gint) value;
+  return TRUE;
+}
+
+/**
+ * quiesce_disk_new_from_spec:
+ * @spec: a DiskSpec object, as quiesce_domain_disk_to_spec() and
+ *   quiesce_disk_spec_parse() make it
+ * @error: return location for a #GError, or %NULL
+ *
+ * Turns a DiskSpec object into a #QuiesceDisk that carries exactly the
+ * fields of @spec, ready for quiesce_client_acquire() and
+ * quiesce_client_resolve().  The members are those of the agent's
+ * DiskSpec: `serial`, `wwn`, `dev`, `bus-type` and `name` (strings),
+ * `bus`, `target` and `unit` (integers) and `pci-controller` (an object
+ * of the four integers `domain`, `bus`, `slot` and `function`).  A JSON
+ * null counts as absent.
+ *
+ * Unlike quiesce_disk_new_from_json(), which reads a disk of a reply,
+ * every member is optional here: whether the spec names a disk at all is
+ * the agent's decision.
+ *
+ * Returns: (transfer full): a new #QuiesceDisk, or %NULL with
+ *   %QUIESCE_DOMAIN_ERROR_INVALID_DISK_SPEC for an unknown member or a
+ *   member of the wrong type
+ *
+ * Since: 0.1
+ */
+QuiesceDisk *
+quiesce_disk_new_from_spec (JsonObject *spec, GError **error)
+{
+  static const char *const known[] = {
+    "serial", "wwn", "dev", "bus-type", "name", "bus", "target", "unit", "pci-controller", NULL,
+  };
+  g_autoptr(QuiesceDisk) self = quiesce_disk_new ();
+  g_autoptr(GList) members = NULL;
+  const char *dev, *serial, *wwn, *bus_type, *name;
+  JsonNode *pci_node;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  members = json_object_get_members (spec);
+  for (GList *l = members; l != NULL; l = l->next)
+    if (!g_strv_contains (known, l->data))
+      {
+        g_set_error (error, QUIESCE_DOMAIN_ERROR, QUIESCE_DOMAIN_ERROR_INVALID_DISK_SPEC,
+                     "Unknown DiskSpec member '%s'", (const char *) l->data);
+        return NULL;
+      }
+
+  if (!spec_get_string (spec, "dev", &dev, error) ||
+      !spec_get_string (spec, "serial", &serial, error) ||
+      !spec_get_string (spec, "wwn", &wwn, error) ||
+      !spec_get_string (spec, "bus-type", &bus_type, error) ||
+      !spec_get_string (spec, "name", &name, error) ||
+      !spec_get_int (spec, "", "bus", &self->bus, error) ||
+      !spec_get_int (spec, "", "target", &self->target, error) ||
+      !spec_get_int (spec, "", "unit", &self->unit, error))
+    return NULL;
+
+  pci_node = json_object_get_member (spec, "pci-controller");
+  if (pci_node != NULL && !JSON_NODE_HOLDS_NULL (pci_node))
+    {
+      static const char *const parts[] = { "domain", "bus", "slot", "function" };
+      JsonObject *pci;
+
+      if (!JSON_NODE_HOLDS_OBJECT (pci_node))
+        {
+          g_set_error_literal (error, QUIESCE_DOMAIN_ERROR,
+                               QUIESCE_DOMAIN_ERROR_INVALID_DISK_SPEC,
+                               "DiskSpec member 'pci-controller' must be an object");
+          return NULL;
+        }
+      pci = json_node_get_object (pci_node);
+      for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+        {
+          if (!json_object_has_member (pci, parts[i]))
+            {
+              g_set_error (error, QUIESCE_DOMAIN_ERROR, QUIESCE_DOMAIN_ERROR_INVALID_DISK_SPEC,
+                           "DiskSpec member 'pci-controller' lacks '%s'", parts[i]);
+              return NULL;
+            }
+          if (!spec_get_int (pci, "pci-controller.", parts[i], &self->pci[i], error))
+            return NULL;
+        }
+      self->has_pci = TRUE;
+    }
+
+  self->dev = g_strdup (dev);
+  self->serial = g_strdup (serial);
+  self->wwn = g_strdup (wwn);
+  self->bus_type = g_strdup (bus_type);
   self->name = g_strdup (name);
   return g_steal_pointer (&self);
 }

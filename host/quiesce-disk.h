@@ -21,6 +21,7 @@ GType quiesce_disk_get_type (void) G_GNUC_CONST;
 
 QuiesceDisk *quiesce_disk_new (void);
 QuiesceDisk *quiesce_disk_new_from_json (JsonObject *object, GError **error);
+QuiesceDisk *quiesce_disk_new_from_spec (JsonObject *spec, GError **error);
 QuiesceDisk *quiesce_disk_ref (QuiesceDisk *self);
 void quiesce_disk_unref (QuiesceDisk *self);
 JsonObject *quiesce_disk_to_json (const QuiesceDisk *self);
