@@ -5,8 +5,8 @@
  *   bench-agent [--fs LIST] [--stall-fs LIST] [--rounds R] [--pings P]
  *               [--json FILE] ...          (see --help)
  *
- * Measures, each taken alternately from the two agents round by round (in
- * a shuffled order each round), so that machine noise hits both alike:
+ * Measures, each taken alternately from the two agents round by round (the
+ * order rotating each round), so that machine noise hits both alike:
  *   - guest-ping round trip;
  *   - freeze+thaw of 1, 8 and 32 filesystems, back to back and after 1 s
  *     idle; quiesce-agent both with the legacy pair (freeze-list + thaw,
@@ -52,7 +52,6 @@ typedef struct
   char *quiesce_version, *qga_version;
   BenchReport *rep;
   GRand *rand;
-  int pauses, paused_s; /* for other tests */
 } Bench;
 
 /* ---- one freeze -> thaw cycle ----------------------------------------- */
@@ -105,35 +104,6 @@ typedef struct
   double agent_sync_ms, agent_freeze_ms; /* as the acquire reply reports them, or -1 */
 } Cycle;
 
-/* before every cycle: qemu-ga's thaw (FITHAW on every mount) would thaw
- * another test's frozen filesystems, and any other test's load would land
- * in the numbers; so wait until no other test runs */
-static void
-wait_quiet (Bench *b)
-{
-  for (int waited = 0;; waited += 5)
-    {
-      g_autofree char *others = bench_lab_other_tests ();
-      if (others == NULL)
-        {
-          if (waited > 0)
-            {
-              b->pauses++;
-              b->paused_s += waited;
-            }
-          return;
-        }
-      if (waited >= 900)
-        bench_fail ("other tests were still running after 15 minutes:\n%s", others);
-      if (waited == 0)
-        fprintf (stderr,
-                 "bench: pausing while other tests run (qemu-ga's thaw would thaw their "
-                 "filesystems too):\n%s",
-                 others);
-      bench_sleep_ms (5000);
-    }
-}
-
 static Cycle
 run_cycle (Bench *b, Variant v, guint n, BenchWriters *w)
 {
@@ -156,7 +126,6 @@ run_cycle (Bench *b, Variant v, guint n, BenchWriters *w)
     freeze = g_strdup_printf (
         "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[%s]}}", list);
 
-  wait_quiet (b);
   if (w != NULL)
     bench_writers_open_window (w);
   r1 = bench_agent_call (a, freeze, &ms1);
@@ -219,6 +188,24 @@ round_order (Bench *b, Variant *order, gboolean with_control)
   return n;
 }
 
+/* between rounds: another test's loop filesystems would be thawed by
+ * qemu-ga's thaw, so wait until they are gone */
+static void
+wait_quiet (Bench *b)
+{
+  for (int waited = 0;; waited += 5)
+    {
+      g_autofree char *foreign = b->qga != NULL ? bench_lab_foreign_loop_mounts () : NULL;
+      if (foreign == NULL)
+        return;
+      if (waited >= 900)
+        bench_fail ("other loop filesystems stayed mounted for 15 minutes:\n%s", foreign);
+      if (waited == 0)
+        fprintf (stderr, "bench: pausing while other loop filesystems are mounted:\n%s", foreign);
+      bench_sleep_ms (5000);
+    }
+}
+
 static void
 measure_ping (Bench *b)
 {
@@ -236,7 +223,7 @@ measure_ping (Bench *b)
           {
             double ms;
             g_autofree char *r = bench_agent_call (agents[ai], ping, &ms);
-            reply_int (agents[ai], r, NULL, "guest-ping");
+            reply_int (agents[ai], r, "", "guest-ping");
             bench_series_add (s, vs[ai], ms);
           }
       }
@@ -259,11 +246,11 @@ measure_freeze (Bench *b, guint n, guint idle_ms)
     {
       Variant order[N_VARIANTS];
       guint nv = round_order (b, order, FALSE);
+      wait_quiet (b);
       for (guint k = 0; k < nv; k++)
         {
           Variant v = order[k];
           Cycle c;
-          wait_quiet (b);
           if (idle_ms > 0)
             {
               sync (); /* nothing left over from the previous cycle */
@@ -335,13 +322,13 @@ measure_stall (Bench *b, guint n, BenchWriters *w, gboolean dirty)
     {
       Variant order[N_VARIANTS];
       guint nv = round_order (b, order, TRUE);
+      wait_quiet (b);
       for (guint k = 0; k < nv; k++)
         {
           Variant v = order[k];
           BenchStall st;
           Cycle c = { 0 };
 
-          wait_quiet (b);
           sync (); /* nothing left over from the previous cycle */
           bench_sleep_ms (300);
           if (dirty)
@@ -378,10 +365,8 @@ read_rss (Bench *b, int when)
       {
         b->rep->rss_kb[a][when == 0 ? RSS_IDLE : RSS_AFTER]
             = bench_agent_status_kb (agents[a], "VmRSS");
-        b->rep->rss_kb[a][when == 0 ? ANON_IDLE : ANON_AFTER]
-            = bench_agent_status_kb (agents[a], "RssAnon");
-        if (when == 1)
-          b->rep->rss_kb[a][HWM_AFTER] = bench_agent_status_kb (agents[a], "VmHWM");
+        b->rep->rss_kb[a][when == 0 ? HWM_IDLE : HWM_AFTER]
+            = bench_agent_status_kb (agents[a], "VmHWM");
       }
 }
 
@@ -511,7 +496,7 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- quiesce-agent beside qemu-ga");
   g_autoptr (GError) error = NULL;
   g_autoptr (GDateTime) now = NULL;
-  g_autofree char *date = NULL, *cpu = NULL, *header = NULL, *params = NULL;
+  g_autofree char *date = NULL, *cpu = NULL, *header = NULL, *params = NULL, *foreign = NULL;
   struct utsname uts;
   guint max_stall = 0;
 
@@ -566,6 +551,11 @@ main (int argc, char **argv)
   b->rand = g_rand_new_with_seed (20240607);
 
   bench_lab_init ();
+  if (b->qga_path != NULL && (foreign = bench_lab_foreign_loop_mounts ()) != NULL)
+    bench_fail ("other loop filesystems are mounted (another test run?); qemu-ga's thaw would "
+                "thaw them too. Run the benchmark alone:\n%s",
+                foreign);
+
   now = g_date_time_new_now_local ();
   date = g_date_time_format (now, "%F %T %z");
   uname (&uts);
@@ -591,7 +581,6 @@ main (int argc, char **argv)
   b->quiesce = bench_agent_start_quiesce (b->agent_path);
   if (b->qga_path != NULL)
     b->qga = bench_agent_start_qemu_ga (b->qga_path);
-  wait_quiet (b);
   {
     g_autofree char *r1 = bench_agent_call (b->quiesce, "{\"execute\":\"guest-ping\"}", NULL);
     g_autofree char *r2
@@ -638,11 +627,6 @@ main (int argc, char **argv)
       bench_writers_stop (w);
     }
   read_rss (b, 1);
-  if (b->pauses > 0)
-    bench_report_note (b->rep,
-                       "paused %d times for other tests, %d s in all: the cycles next to a "
-                       "pause may carry their load",
-                       b->pauses, b->paused_s);
   {
     g_autofree char *s1
         = bench_agent_call (b->quiesce, "{\"execute\":\"guest-fsfreeze-status\"}", NULL);

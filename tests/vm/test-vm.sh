@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# test-vm.sh: the "vm" suite.  Boots the lab guest of run-vm.sh once,
+# talks to quiesce-agent over the host end of its virtio-serial port, runs
+# tests/mk-sysroot.sh in the guest and compares the recording with the
+# committed fixture tests/data/sysroot/vm-lab/, then powers the guest off.
+#
+# Exit 77 (skip) with the reason when QEMU or the kernel package cannot be
+# had; 0 when every check passed; 1 otherwise.  Each check prints
+# "ok N - what" or "not ok N - what".
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=${QUIESCE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+run=$here/run-vm.sh
+fixture=$src/tests/data/sysroot/vm-lab
+n=0
+failed=0
+t_start=$EPOCHREALTIME
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check() {
+  # check WHAT TEXT PATTERN...: every (bash glob) PATTERN is in TEXT
+  local what=$1 text=$2 p
+  shift 2
+  for p in "$@"; do
+    # shellcheck disable=SC2053
+    if [[ "$text" != *$p* ]]; then
+      nok "$what (no '$p' in: ${text:0:600})"
+      return 1
+    fi
+  done
+  ok "$what"
+}
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}'; }
+
+"$run" prepare
+rc=$?
+[ $rc = 0 ] || exit $rc
+
+dir=$(mktemp -d /tmp/quiesce-vm.XXXXXX)
+cleanup() {
+  "$run" stop "$dir" >/dev/null 2>&1
+  if [ "$failed" != 0 ] && [ -f "$dir/console.log" ]; then
+    echo "---- guest console (tail) ----"
+    grep -v '^LAB-MOUNTINFO' "$dir/console.log" | tail -30
+  fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+t0=$EPOCHREALTIME
+"$run" start "$dir"
+rc=$?
+if [ $rc = 77 ]; then exit 77; fi
+if [ $rc != 0 ]; then nok "boot to LAB-READY"; exit 1; fi
+ok "boot to LAB-READY in $(elapsed "$t0") s wall ($(grep -o '^LAB-READY uptime=[0-9.]*' "$dir/console.log"))"
+
+a() { "$run" agent "$dir" "$1"; }
+
+# ---- quiesce-agent over the chardev socket ---------------------------------------
+
+check "guest-ping" "$(a '{"execute":"guest-ping"}')" '{"return":{}}'
+check "guest-fsfreeze-status thawed" "$(a '{"execute":"guest-fsfreeze-status"}')" '"return":"thawed"'
+check "guest-info lists guest-fsfreeze-acquire" "$(a '{"execute":"guest-info"}')" '"guest-fsfreeze-acquire"'
+
+r=$(a '{"execute":"guest-fsfreeze-resolve"}')
+check "resolve all: every lab filesystem" "$r" \
+  '"/mnt/virtio"' '"/mnt/scsi"' '"/mnt/sata"' '"/mnt/nvme"' '"/mnt/part1"' '"/mnt/part2"' \
+  '"/mnt/lv"' '"/mnt/md"' '"/mnt/btrfs"'
+
+r=$(a '{"execute":"guest-fsfreeze-resolve","arguments":{"disks":[{"serial":"QZ-LV-1"}]}}')
+check "resolve by serial of one PV: the LV, spans the other PV" "$r" \
+  '"mountpoint":"/mnt/lv"' '"spans":[[]"/dev/vdd"]'
+r=$(a '{"execute":"guest-fsfreeze-resolve","arguments":{"disks":[{"serial":"QZ-MD-2"}]}}')
+check "resolve by serial of one md member: the md fs" "$r" '"mountpoint":"/mnt/md"' '"/dev/vde"'
+r=$(a '{"execute":"guest-fsfreeze-resolve","arguments":{"disks":[{"serial":"QZ-BTR-2"}]}}')
+check "resolve by serial of the second btrfs device: the btrfs" "$r" '"mountpoint":"/mnt/btrfs"' '"/dev/vdg"'
+r=$(a '{"execute":"guest-fsfreeze-resolve","arguments":{"disks":[{"serial":"QZ-NO-SUCH"}]}}')
+check "resolve by an unknown serial: DeviceNotFound" "$r" '"DeviceNotFound"'
+r=$(a '{"execute":"guest-fsfreeze-resolve","arguments":{"disks":[{"serial":"QZ-LV-1"}],"span":"refuse"}}')
+check "span refuse on the spanning LV: an error" "$r" '"error"'
+
+# ---- a writer blocks while the LV is frozen, by the serial of one PV ----------------
+
+r=$(a '{"execute":"guest-fsfreeze-acquire","arguments":{"disks":[{"serial":"QZ-LV-1"}],"timeout":120,"owner":"vm-test"}}')
+handle=$(sed -n 's/.*"handle":\([0-9]*\).*/\1/p' <<<"$r")
+if check "acquire by serial QZ-LV-1 freezes /mnt/lv" "$r" '"handle":' '"/mnt/lv"' '"spans":[[]"/dev/vdd"]' &&
+   [ -n "$handle" ]; then
+  check "status frozen" "$(a '{"execute":"guest-fsfreeze-status"}')" '"return":"frozen"'
+  wpid=$("$run" spawn "$dir" /bin/busybox sh -c 'echo data >/mnt/lv/written && /bin/busybox sync -f /mnt/lv/written')
+  vpid=$("$run" spawn "$dir" /bin/busybox sh -c 'echo data >/mnt/virtio/written')
+  sleep 2
+  check "a writer on /mnt/virtio (not frozen) finishes" "$("$run" status "$dir" "$vpid")" 'exited 0'
+  check "a writer on /mnt/lv blocks while frozen" "$("$run" status "$dir" "$wpid")" 'running'
+  check "release" "$(a "{\"execute\":\"guest-fsfreeze-release\",\"arguments\":{\"handle\":$handle}}")" '"return"'
+  st=running
+  for _ in $(seq 50); do
+    st=$("$run" status "$dir" "$wpid")
+    [ "$st" = running ] || break
+    sleep 0.2
+  done
+  check "the /mnt/lv writer finishes after release" "$st" 'exited 0'
+  check "status thawed" "$(a '{"execute":"guest-fsfreeze-status"}')" '"return":"thawed"'
+fi
+
+# ---- qemu-ga side by side ------------------------------------------------------------
+
+r=$("$run" qga "$dir" '{"execute":"guest-get-fsinfo"}')
+check "qemu-ga guest-get-fsinfo lists both PVs of the LV" "$r" '"mountpoint": "/mnt/lv"' '"/dev/vdc"' '"/dev/vdd"'
+
+# ---- recording in the guest against the committed fixture ---------------------------
+
+normalise() {
+  # a listing of a recorded tree: type, path, and content (or link
+  # target) of everything but what changes from boot to boot: the README
+  # (date), dm/uuid (LVM's random uuids), the btrfs fsid
+  local t=$1 fsid
+  fsid=$(ls "$t/sys/fs/btrfs" 2>/dev/null | head -1)
+  (cd "$t" && find proc sys \( -type f -o -type l \) | LC_ALL=C sort | while read -r f; do
+    case "$f" in
+      */dm/uuid) echo "$f LVM-<uuid>" ;;
+      *) if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f: $(tr '\0' @ <"$f")"; fi ;;
+    esac
+  done) | sed "s/${fsid:-no-btrfs}/<fsid>/g"
+}
+
+rec=$dir/rec
+if "$run" record "$dir" "$rec" --only /mnt >/dev/null 2>"$dir/record.err"; then
+  ok "tests/mk-sysroot.sh records in the guest ($(find "$rec" -type f -o -type l | wc -l) entries)"
+  if [ -d "$fixture/sys" ]; then
+    if diff -u <(normalise "$fixture") <(normalise "$rec") >"$dir/rec.diff"; then
+      ok "the recording matches tests/data/sysroot/vm-lab"
+    else
+      nok "the recording differs from tests/data/sysroot/vm-lab:"
+      head -40 "$dir/rec.diff"
+    fi
+  else
+    echo "# no committed fixture at $fixture: comparison skipped"
+  fi
+else
+  nok "tests/mk-sysroot.sh records in the guest: $(tail -5 "$dir/record.err")"
+fi
+
+t1=$EPOCHREALTIME
+"$run" stop "$dir"
+ok "power-off ($(elapsed "$t1") s)"
+
+echo "# vm suite: $n checks, $failed failed, $(elapsed "$t_start") s in all"
+[ "$failed" = 0 ]
