@@ -10,6 +10,7 @@
 #include "quiesce-filesystem.h"
 #include "quiesce-freeze.h"
 #include "quiesce-handle.h"
+#include "quiesce-keepalive.h"
 #include "quiesce-transport.h"
 #include "quiesce-disk-spec.h"
 #include "quiesce-domain.h"
