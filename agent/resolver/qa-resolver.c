@@ -26,6 +26,7 @@ qa_disk_free (QaDisk *d)
     return;
   g_free (d->name);
   g_free (d->dev);
+  g_free (d->part_dev);
   g_free (d->bus_type);
   g_free (d->serial);
   g_free (d->wwn);
@@ -68,7 +69,7 @@ qa_disk_to_json (const QaDisk *d)
       json_builder_add_string_value (b, d->wwn);
     }
   json_builder_set_member_name (b, "dev");
-  json_builder_add_string_value (b, d->dev);
+  json_builder_add_string_value (b, d->part_dev != NULL ? d->part_dev : d->dev);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -116,7 +117,14 @@ collect_disks (const QaSysroot *sysroot, const char *name, GPtrArray *disks, gui
 
       if (parent != NULL)
         {
+          guint before = disks->len;
           collect_disks (sysroot, parent, disks, depth + 1);
+          /* the disk as seen through this partition */
+          if (disks->len == before + 1)
+            {
+              QaDisk *d = g_ptr_array_index (disks, before);
+              d->part_dev = g_strdup_printf ("/dev/%s", name);
+            }
           return;
         }
     }
@@ -747,6 +755,7 @@ wwn_matches (const char *want, const char *have)
 static gboolean
 spec_matches (const QaDiskSpec *s, const QaDisk *d)
 {
+  /* a partition is not a disk: its node names the disk only in fsinfo */
   if (s->dev != NULL && g_strcmp0 (s->dev, d->dev) != 0)
     return FALSE;
   if (s->serial != NULL && !serial_matches (s->serial, d->serial))

@@ -21,6 +21,8 @@ typedef struct
 {
   char *name;     /* kernel name, e.g. "vda", "loop3" */
   char *dev;      /* device node, e.g. "/dev/vda" */
+  char *part_dev; /* the partition node a filesystem reaches it through,
+                   * e.g. "/dev/vda1"; reported as "dev", as qemu-ga does */
   char *bus_type; /* GuestDiskBusType, e.g. "virtio", "file-backed-virtual" */
   gint64 pci_domain, pci_bus, pci_slot, pci_function; /* -1 when unknown */
   gint64 bus, target, unit;                           /* -1 when unknown */
