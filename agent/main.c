@@ -44,6 +44,7 @@ parse_int (const char *name, const char *text, gint64 min, gint64 max, gint64 *o
 static QaConfig config;
 static char *opt_max_handles, *opt_max_timeout, *opt_default_timeout, *opt_legacy_timeout;
 static char *opt_max_message, *opt_max_clients, *opt_max_entries, *opt_freeze_threads;
+static char *opt_hook_timeout;
 static char **opt_allow_uid;
 static gboolean opt_version;
 static gboolean opt_list_commands;
@@ -89,6 +90,12 @@ static const GOptionEntry entries[] = {
     "Filesystems synced and frozen at once within a dependency level (default: all, "
     "up to 64; 1 freezes one after another)",
     "N" },
+  { "hook-dir", 0, 0, G_OPTION_ARG_FILENAME, &config.hook_dir,
+    "Run the executables in DIR around freezes (default " QA_DEFAULT_HOOK_DIR ")", "DIR" },
+  { "fsfreeze-hook", 'F', 0, G_OPTION_ARG_FILENAME, &config.fsfreeze_hook,
+    "qemu-ga's single hook script, called with freeze and thaw", "PATH" },
+  { "hook-timeout", 0, 0, G_OPTION_ARG_STRING, &opt_hook_timeout,
+    "Kill a hook (and its process group) after SECONDS (default 30)", "SECONDS" },
   { "pidfile", 'f', 0, G_OPTION_ARG_FILENAME, &config.pidfile, "Write the pid to FILE", "FILE" },
   { "daemonize", 'd', 0, G_OPTION_ARG_NONE, &config.daemonize,
     "Detach and run in the background", NULL },
@@ -113,10 +120,11 @@ finish_config (GError **error)
     { "max-clients", &config.max_clients, 1, 65536 },
     { "max-entries", &config.max_entries, 1, 1000000 },
     { "freeze-threads", &config.freeze_threads, 1, 64 },
+    { "hook-timeout", &config.hook_timeout, 1, 86400 },
   };
   const char *texts[] = { opt_max_handles, opt_max_timeout, opt_default_timeout,
                           opt_legacy_timeout, opt_max_message, opt_max_clients,
-                          opt_max_entries, opt_freeze_threads };
+                          opt_max_entries, opt_freeze_threads, opt_hook_timeout };
 
   config.max_handles = 1024;
   config.max_timeout = 3600;
@@ -126,6 +134,7 @@ finish_config (GError **error)
   config.max_clients = 64;
   config.max_entries = 256;
   config.freeze_threads = 0;
+  config.hook_timeout = 30;
   for (gsize i = 0; i < G_N_ELEMENTS (ints); i++)
     if (texts[i] != NULL
         && !parse_int (ints[i].name, texts[i], ints[i].min, ints[i].max, ints[i].value, error))
@@ -145,6 +154,8 @@ finish_config (GError **error)
     config.state_dir = g_strdup (QA_DEFAULT_STATE_DIR);
   if (config.sysroot == NULL)
     config.sysroot = g_strdup ("/");
+  if (config.hook_dir == NULL)
+    config.hook_dir = g_strdup (QA_DEFAULT_HOOK_DIR);
   return TRUE;
 }
 

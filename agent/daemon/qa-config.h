@@ -23,6 +23,9 @@ typedef struct
   gint64 max_clients;
   gint64 max_entries;
   gint64 freeze_threads;
+  char *hook_dir;
+  char *fsfreeze_hook;
+  gint64 hook_timeout;
   char *pidfile;
   gboolean daemonize;
   gboolean syslog;

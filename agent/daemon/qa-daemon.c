@@ -27,6 +27,7 @@ struct _QaDaemon
   QaPolicy *policy;
   QaJournal *journal;
   QaFreezeTable *table;
+  QaHooks *hooks;
   QaContext ctx;
   GPtrArray *listeners; /* QaListener* */
   QaDevice *device;
@@ -251,6 +252,8 @@ qa_daemon_new (const QaConfig *config, const QaFreezeOps *ops, GError **error)
                                             ? "" : qa_sysroot_prefix (d->sysroot));
   boot_id = qa_sysroot_boot_id (d->sysroot);
   qa_freeze_table_set_boot_id (d->table, boot_id);
+  d->hooks = qa_hooks_new (config->hook_dir, config->fsfreeze_hook, (guint) config->hook_timeout);
+  qa_freeze_table_set_hooks (d->table, d->hooks);
   log_key = key_of_mount_id (d, log_mount_id);
   if (log_key != NULL)
     qa_freeze_table_watch (d->table, log_key, on_log_fs_frozen, d);
@@ -330,6 +333,7 @@ qa_daemon_free (QaDaemon *d)
     g_ptr_array_unref (d->listeners);
   qa_device_free (d->device);
   qa_freeze_table_free (d->table);
+  qa_hooks_free (d->hooks);
   qa_journal_free (d->journal);
   qa_policy_free (d->policy);
   qa_sysroot_free (d->sysroot);

@@ -82,6 +82,7 @@ struct _QaFreezeTable
   QaJournal *journal; /* borrowed */
   QaTableLimits limits;
   char *prefix; /* sysroot prefix for opening mountpoints, "" when live */
+  QaHooks *hooks; /* borrowed, may be NULL */
   char *boot_id;
   GHashTable *entries; /* key -> Entry* */
   GHashTable *handles; /* guint64* -> Handle* */
@@ -563,7 +564,9 @@ acquire_finish (QaFreezeTable *t, Op *op)
   guint frozen_now = 0;
 
   result_init (&result);
-  if (batch != NULL)
+  if (batch != NULL && batch->hook_error != NULL)
+    error = g_error_copy (batch->hook_error);
+  else if (batch != NULL)
     for (guint i = 0; i < batch->items->len; i++)
       {
         QaFreezeItem *item = g_ptr_array_index (batch->items, i);
@@ -755,6 +758,9 @@ acquire_start (QaFreezeTable *t, Op *op)
     }
   op->batch = qa_freeze_batch_new (t->ops, op->legacy ? QA_FREEZE_LEGACY : QA_FREEZE_STRICT);
   op->batch->threads = t->limits.freeze_threads;
+  op->batch->hooks = t->hooks;
+  op->batch->handle = h->id;
+  op->batch->owner = g_strdup (h->owner);
   op->batch_entries = g_ptr_array_new ();
   for (guint i = 0; i < h->entries->len; i++)
     {
@@ -914,6 +920,13 @@ release_start (QaFreezeTable *t, Op *op)
   g_ptr_array_sort (to_thaw, cmp_rank_desc);
   op->batch = qa_freeze_batch_new (t->ops, QA_FREEZE_STRICT);
   op->batch->threads = t->limits.freeze_threads;
+  op->batch->hooks = t->hooks;
+  if (op->handles->len == 1)
+    {
+      Handle *h = g_ptr_array_index (op->handles, 0);
+      op->batch->handle = h->id;
+      op->batch->owner = g_strdup (h->owner);
+    }
   op->batch_entries = g_ptr_array_new ();
   for (guint i = 0; i < to_thaw->len; i++)
     {
@@ -1615,6 +1628,12 @@ qa_freeze_table_set_prefix (QaFreezeTable *t, const char *prefix)
 {
   g_free (t->prefix);
   t->prefix = g_strdup (prefix != NULL && g_strcmp0 (prefix, "/") != 0 ? prefix : "");
+}
+
+void
+qa_freeze_table_set_hooks (QaFreezeTable *t, QaHooks *hooks)
+{
+  t->hooks = hooks;
 }
 
 void

@@ -18,6 +18,7 @@
 #include <json-glib/json-glib.h>
 
 #include "qa-freezer.h"
+#include "qa-hooks.h"
 #include "qa-journal.h"
 #include "qa-resolver.h"
 
@@ -61,6 +62,8 @@ void qa_freeze_table_free (QaFreezeTable *table);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QaFreezeTable, qa_freeze_table_free)
 
 void qa_freeze_table_set_prefix (QaFreezeTable *table, const char *path_prefix);
+/* hooks run around freezes and thaws (borrowed; NULL for none) */
+void qa_freeze_table_set_hooks (QaFreezeTable *table, QaHooks *hooks);
 void qa_freeze_table_set_boot_id (QaFreezeTable *table, const char *boot_id);
 void qa_freeze_table_watch (QaFreezeTable *table, const char *key, QaTableWatchFunc func,
                             gpointer user_data);

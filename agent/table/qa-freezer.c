@@ -33,6 +33,8 @@ qa_freeze_batch_free (QaFreezeBatch *b)
   if (b == NULL)
     return;
   g_ptr_array_unref (b->items);
+  g_free (b->owner);
+  g_clear_error (&b->hook_error);
   g_free (b);
 }
 
@@ -221,10 +223,42 @@ thaw_levels (QaFreezeBatch *b, QaItemState state)
     }
 }
 
+static GPtrArray *
+batch_mountpoints (QaFreezeBatch *b)
+{
+  GPtrArray *mps = g_ptr_array_new ();
+  for (guint i = 0; i < b->items->len; i++)
+    g_ptr_array_add (mps, ((QaFreezeItem *) g_ptr_array_index (b->items, i))->path);
+  return mps;
+}
+
+static void
+run_thaw_hooks (QaFreezeBatch *b)
+{
+  g_autoptr (GPtrArray) mps = NULL;
+  QaHookEnv env;
+
+  if (b->hooks == NULL)
+    return;
+  mps = batch_mountpoints (b);
+  env = (QaHookEnv){ b->handle, b->owner, mps };
+  /* a failing thaw hook is logged; the filesystems are thawed already */
+  qa_hooks_run_thaw (b->hooks, &env, NULL);
+}
+
 void
 qa_freezer_run_freeze (QaFreezeBatch *b)
 {
   g_autoptr (GArray) levels = levels_of (b);
+
+  if (b->hooks != NULL)
+    {
+      g_autoptr (GPtrArray) mps = batch_mountpoints (b);
+      QaHookEnv env = { b->handle, b->owner, mps };
+
+      if (!qa_hooks_run_freeze (b->hooks, &env, &b->hook_error))
+        return;
+    }
 
   /* phase 1: syncfs everything, lowest level first, so a loop device's
    * writeback lands in its backing filesystem before that one syncs */
@@ -251,8 +285,10 @@ qa_freezer_run_freeze (QaFreezeBatch *b)
   if (b->failed < 0)
     return;
 
-  /* atomic: undo what this batch froze, and close what it only opened */
+  /* atomic: undo what this batch froze, and close what it only opened;
+   * the freeze hooks ran, so the thaw hooks run too */
   thaw_levels (b, QA_ITEM_FROZEN);
+  run_thaw_hooks (b);
   for (guint i = 0; i < b->items->len; i++)
     {
       QaFreezeItem *item = g_ptr_array_index (b->items, i);
@@ -268,6 +304,7 @@ void
 qa_freezer_run_thaw (QaFreezeBatch *b)
 {
   thaw_levels (b, QA_ITEM_PENDING);
+  run_thaw_hooks (b);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <gio/gio.h>
 
 #include "qa-fsfreeze.h"
+#include "qa-hooks.h"
 
 G_BEGIN_DECLS
 
@@ -61,6 +62,12 @@ typedef struct
   const QaFreezeOps *ops;
   guint threads; /* most parallel calls within a level; 0: one per item, up to 64 */
   gint failed;   /* index of the item that failed a freeze, or -1 */
+  /* hooks: "freeze" before the first FIFREEZE, "thaw" after the last
+   * FITHAW (and after a rollback); NULL for none */
+  QaHooks *hooks;
+  guint64 handle;
+  char *owner;
+  GError *hook_error; /* a freeze hook failed: nothing was frozen */
 } QaFreezeBatch;
 
 QaFreezeBatch *qa_freeze_batch_new (const QaFreezeOps *ops, QaFreezeMode mode);
