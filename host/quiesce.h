@@ -11,6 +11,7 @@
 #include "quiesce-freeze.h"
 #include "quiesce-handle.h"
 #include "quiesce-keepalive.h"
+#include "quiesce-lease.h"
 #include "quiesce-transport.h"
 #include "quiesce-disk-spec.h"
 #include "quiesce-domain.h"
