@@ -13,6 +13,7 @@
 #include "quiesce-keepalive.h"
 #include "quiesce-lease.h"
 #include "quiesce-transport.h"
+#include "quiesce-transport-libvirt.h"
 #include "quiesce-disk-spec.h"
 #include "quiesce-domain.h"
 #include "quiesce-domain-disk.h"
