@@ -12,6 +12,7 @@
 #include "quiesce-handle.h"
 #include "quiesce-keepalive.h"
 #include "quiesce-lease.h"
+#include "quiesce-snapshot.h"
 #include "quiesce-transport.h"
 #include "quiesce-transport-libvirt.h"
 #include "quiesce-disk-spec.h"

@@ -139,8 +139,10 @@ resolve_disk (Cli *cli, const char *text, GError **error)
       ddisk = quiesce_domain_lookup_disk (cli->domain, text, &local);
       if (ddisk == NULL)
         {
-          g_set_error (error, local->domain, local->code, "%s (in '%s')", local->message,
-                       cli->domain_xml);
+          g_set_error (error, local->domain, local->code, "%s (in %s%s%s)", local->message,
+                       cli->domain_xml != NULL ? "'" : "",
+                       cli->domain_xml != NULL ? cli->domain_xml : "the domain XML from libvirt",
+                       cli->domain_xml != NULL ? "'" : "");
           return NULL;
         }
       spec = quiesce_domain_disk_to_spec (ddisk, error);
@@ -763,6 +765,131 @@ run_domagentinfo (Cli *cli, GError **error)
   return TRUE;
 }
 
+/* ---- lease-list ---- */
+
+/* "42s", "3m05s", "2h07m", "4d03h" */
+static char *
+format_age (gint64 seconds)
+{
+  if (seconds < 0)
+    seconds = 0;
+  if (seconds < 60)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "s", seconds);
+  if (seconds < 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "m%02" G_GINT64_FORMAT "s", seconds / 60,
+                            seconds % 60);
+  if (seconds < 86400)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "h%02" G_GINT64_FORMAT "m", seconds / 3600,
+                            seconds % 3600 / 60);
+  return g_strdup_printf ("%" G_GINT64_FORMAT "d%02" G_GINT64_FORMAT "h", seconds / 86400,
+                          seconds % 86400 / 3600);
+}
+
+static void
+set_string_or_null (JsonObject *obj, const char *member, const char *value)
+{
+  if (value != NULL)
+    json_object_set_string_member (obj, member, value);
+  else
+    json_object_set_null_member (obj, member);
+}
+
+static gboolean
+run_lease_list (Cli *cli, GError **error)
+{
+  const char *dir = cli_opt_string (cli, "lease-dir");
+  g_autoptr(QuiesceLeaseManager) manager = NULL;
+  g_autoptr(GPtrArray) leases = NULL;
+  g_autoptr(CliTable) table = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (dir != NULL && cli->domain_name != NULL)
+    {
+      g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
+                   "Give the lockspace once: --lease-dir '%s' or '%s'", dir, cli->domain_name);
+      return FALSE;
+    }
+  if (dir == NULL)
+    dir = cli->domain_name;
+  if (dir == NULL)
+    {
+      g_set_error_literal (error, CLI_ERROR, CLI_ERROR_USAGE,
+                           "lease-list needs the lockspace directory: --lease-dir DIR or DIR");
+      return FALSE;
+    }
+  manager = quiesce_lease_manager_new ("lockd", dir, error);
+  if (manager == NULL)
+    return FALSE;
+  leases = quiesce_lease_manager_list (manager, error);
+  if (leases == NULL)
+    return FALSE;
+
+  if (cli->json)
+    {
+      g_autoptr(JsonArray) out = json_array_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      for (guint i = 0; i < leases->len; i++)
+        {
+          QuiesceLeaseInfo *info = g_ptr_array_index (leases, i);
+          JsonObject *row = json_object_new ();
+          gint64 since = quiesce_lease_info_get_since (info);
+
+          set_string_or_null (row, "image", quiesce_lease_info_get_image (info));
+          json_object_set_string_member (row, "mode", quiesce_lease_info_get_mode (info));
+          set_string_or_null (row, "host", quiesce_lease_info_get_host (info));
+          if (quiesce_lease_info_get_pid (info) > 0)
+            json_object_set_int_member (row, "pid", quiesce_lease_info_get_pid (info));
+          else
+            json_object_set_null_member (row, "pid");
+          set_string_or_null (row, "owner", quiesce_lease_info_get_owner (info));
+          if (since > 0)
+            json_object_set_int_member (row, "since", since);
+          else
+            json_object_set_null_member (row, "since");
+          json_object_set_string_member (row, "lease-file", quiesce_lease_info_get_path (info));
+          json_array_add_object_element (out, row);
+        }
+      root = json_node_init_array (json_node_alloc (), out);
+      cli_print_json (root);
+      return TRUE;
+    }
+  if (leases->len == 0)
+    {
+      printf ("No leases in '%s'\n", dir);
+      return TRUE;
+    }
+  table = cli_table_new ("Image", "Mode", "Holder", "Age", NULL);
+  for (guint i = 0; i < leases->len; i++)
+    {
+      QuiesceLeaseInfo *info = g_ptr_array_index (leases, i);
+      const char *mode = quiesce_lease_info_get_mode (info);
+      gboolean held = g_strcmp0 (mode, "free") != 0;
+      g_autofree char *holder = NULL;
+      g_autofree char *age = NULL;
+
+      /* a free lease's text names its last holder, who no longer holds it */
+      if (held && quiesce_lease_info_get_host (info) != NULL)
+        holder = g_strdup_printf ("%s pid %" G_GINT64_FORMAT " owner %s",
+                                  quiesce_lease_info_get_host (info),
+                                  quiesce_lease_info_get_pid (info),
+                                  quiesce_lease_info_get_owner (info) != NULL
+                                      ? quiesce_lease_info_get_owner (info)
+                                      : "-");
+      if (held && quiesce_lease_info_get_host (info) != NULL &&
+          quiesce_lease_info_get_since (info) > 0)
+        age = format_age (now - quiesce_lease_info_get_since (info));
+      cli_table_add (table,
+                     quiesce_lease_info_get_image (info) != NULL
+                         ? quiesce_lease_info_get_image (info)
+                         : quiesce_lease_info_get_path (info),
+                     mode, holder != NULL ? holder : (held ? "?" : "-"), age != NULL ? age : "-",
+                     NULL);
+    }
+  cli_table_print (table);
+  return TRUE;
+}
+
 /* ---- the tables ---- */
 
 #define SELECTION_OPTIONS                                                                          \
@@ -805,6 +932,27 @@ static const CliOption domfsrenew_options[] = {
 
 static const CliOption domfsresolve_options[] = {
   SELECTION_OPTIONS,
+  { NULL },
+};
+
+static const CliOption lease_list_options[] = {
+  { "lease-dir", CLI_OPT_STRING, "DIR", 0, 0,
+    "the lockd lockspace directory (or give DIR as the operand)" },
+  { NULL },
+};
+
+static const CliOption snapshot_create_options[] = {
+  { "disk", CLI_OPT_LIST, "DISK[=IMAGE]", 0, 0,
+    "a disk to freeze and whose image to lease: a target name of --domain-xml (vda), or "
+    "KEY:VALUE[,KEY:VALUE...] (e.g. dev:/dev/vdb); =IMAGE is its image file on the host, "
+    "else the <source> of the domain XML; repeatable" },
+  { "lease", CLI_OPT_STRING, "nop|lockd|sanlock", 0, 0,
+    "the lease manager (default lockd with --lease-dir, else nop)" },
+  { "lease-dir", CLI_OPT_STRING, "DIR", 0, 0, "the lockspace directory of lockd" },
+  { "lease-wait", CLI_OPT_NUMBER, "SECONDS", 0, 86400,
+    "wait this long for a lease another holds (default 0: fail at once, naming the holder)" },
+  { "timeout", CLI_OPT_NUMBER, "SECONDS", 1, G_MAXINT,
+    "the handle's deadline, renewed while the action runs (default 60)" },
   { NULL },
 };
 
@@ -852,5 +1000,28 @@ const CliCommand cli_commands[] = {
     "Prints the agent's version and each command it supports, with whether it is enabled "
     "now (the legacy freezes are disabled while the legacy handle is held).",
     NULL, no_options, run_domagentinfo },
+  { "lease-list", "Show the leases of a lockd lockspace",
+    "Prints every lease file of the lockspace DIR: the image, whether it is held now "
+    "(exclusive, shared or free, as the kernel says), the holder (host, pid and owner tag "
+    "written by the holder) and how long it has been held. A lease whose holder died is "
+    "free: the kernel drops the lock with the process. Takes no DOMAIN.",
+    NULL, lease_list_options, run_lease_list, "DIR" },
+  { "snapshot-create", "Freeze disks, run a snapshot command, thaw; journaled",
+    "Resolves the disks and their images, takes exclusive leases on the images, freezes "
+    "the disks' filesystems under a handle owned by the run id, renews it while COMMAND "
+    "runs (with QUIESCE_DOMAIN, QUIESCE_HANDLE, QUIESCE_DISKS, QUIESCE_IMAGES and "
+    "QUIESCE_MOUNTPOINTS in its environment), then releases the handle and the leases. "
+    "Each step is journaled in the state directory and shown on stderr with its time. The "
+    "thaw always happens, also when COMMAND fails (exit 11) or on SIGINT/SIGTERM. A handle "
+    "that expired or was lost during COMMAND makes the run suspect (exit 6).",
+    "The action follows '--': snapshot-create DOMAIN --disk DISK[=IMAGE]... -- COMMAND "
+    "[ARGS...]. A lease held by another is exit 7, naming the holder.",
+    snapshot_create_options, cli_run_snapshot_create, NULL, TRUE },
+  { "snapshot-recover", "Finish snapshot runs whose process died",
+    "Reads the unfinished journals of the state directory (of DOMAIN only, if given), "
+    "releases the agent handles owned by their run ids, notes what became of their leases, "
+    "marks each journal finished and reports each run: completed, rolled back or suspect "
+    "(exit 6 if any is). Runs whose process still lives are left alone.",
+    NULL, no_options, cli_run_snapshot_recover, "DOMAIN" },
   { NULL },
 };

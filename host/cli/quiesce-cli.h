@@ -48,6 +48,12 @@ typedef struct
   const char *usage_extra; /* what the synopsis cannot say, or NULL */
   const CliOption *options; /* terminated by a NULL name */
   gboolean (*run) (Cli *cli, GError **error);
+  /* the optional operand in place of DOMAIN (e.g. "DIR" for lease-list),
+   * or NULL: the subcommand needs a DOMAIN */
+  const char *operand;
+  /* TRUE: "--" ends the options and the rest is a command line that the
+   * subcommand runs (cli->action_argv), as snapshot-create's action */
+  gboolean takes_argv;
 } CliCommand;
 
 struct _Cli
@@ -63,6 +69,7 @@ struct _Cli
   const CliCommand *command;
   char *domain_name;
   GHashTable *opts; /* option name -> GPtrArray of values ("" for flags) */
+  char **action_argv; /* what follows "--" with takes_argv */
 
   /* made on demand */
   QuiesceDomain *domain;
@@ -71,6 +78,10 @@ struct _Cli
 
 /* the subcommand table (quiesce-cli-commands.c), terminated by a NULL name */
 extern const CliCommand cli_commands[];
+
+/* snapshot-create and snapshot-recover (quiesce-cli-snapshot.c) */
+gboolean cli_run_snapshot_create (Cli *cli, GError **error);
+gboolean cli_run_snapshot_recover (Cli *cli, GError **error);
 
 /* option access; numbers were range-checked while parsing */
 gboolean cli_opt_has (Cli *cli, const char *name);

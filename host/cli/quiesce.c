@@ -32,7 +32,9 @@ typedef struct
 static const CliGlobalOption global_options[] = {
   { "-c", "--connect", "URI",
     "the agent: unix:PATH, a QEMU guest agent chardev socket or a quiesce-agent "
-    "--listen socket (default: $QUIESCE_DEFAULT_URI)" },
+    "--listen socket; or a libvirt URI such as qemu:///system, DOMAIN being a libvirt "
+    "domain (default: $QUIESCE_DEFAULT_URI, else $LIBVIRT_DEFAULT_URI, else "
+    "qemu:///system when built with libvirt)" },
   { NULL, "--domain-xml", "FILE",
     "a libvirt domain XML (virsh dumpxml) that maps disk target names such as vda" },
   { NULL, "--json", NULL, "print one JSON document instead of text" },
@@ -49,8 +51,7 @@ static const CliGlobalOption global_options[] = {
 
 /* subcommands of a later version: listed so that scripts get a clear
  * message and exit 1, not a usage error */
-static const char *const later_commands[] = { "snapshot-create", "snapshot-recover",
-                                              "lease-list", NULL };
+static const char *const later_commands[] = { NULL };
 
 /* ---- options ---- */
 
@@ -197,7 +198,11 @@ print_command_help (FILE *out, const CliCommand *c)
 {
   g_autoptr(GString) synopsis = g_string_new (NULL);
 
-  g_string_append_printf (synopsis, "Usage: quiesce [GLOBAL OPTIONS] %s DOMAIN", c->name);
+  if (c->operand != NULL)
+    g_string_append_printf (synopsis, "Usage: quiesce [GLOBAL OPTIONS] %s [%s]", c->name,
+                            c->operand);
+  else
+    g_string_append_printf (synopsis, "Usage: quiesce [GLOBAL OPTIONS] %s DOMAIN", c->name);
   for (const CliOption *o = c->options; o->name != NULL; o++)
     {
       switch (o->type)
@@ -215,6 +220,8 @@ print_command_help (FILE *out, const CliCommand *c)
           break;
         }
     }
+  if (c->takes_argv)
+    g_string_append (synopsis, " [-- COMMAND [ARGS...]]");
   /* the synopsis, wrapped between options and indented under the first */
   {
     g_auto(GStrv) parts = g_strsplit (synopsis->str, " [", -1);
@@ -320,6 +327,21 @@ exit_code_for (const GError *error)
           return 1;
         }
     }
+  if (error->domain == QUIESCE_SNAPSHOT_ERROR)
+    {
+      switch ((QuiesceSnapshotError) error->code)
+        {
+        case QUIESCE_SNAPSHOT_ERROR_SUSPECT:
+          return 6;
+        case QUIESCE_SNAPSHOT_ERROR_ACTION_FAILED:
+          return 11;
+        default:
+          return 1;
+        }
+    }
+  /* a lease another holds: exit 7, as Busy */
+  if (error->domain == QUIESCE_LEASE_ERROR && error->code == QUIESCE_LEASE_ERROR_HELD)
+    return 7;
   if (error->domain == QUIESCE_DOMAIN_ERROR)
     {
       switch ((QuiesceDomainError) error->code)
@@ -488,13 +510,64 @@ cli_table_free (CliTable *table)
 
 /* ---- domain XML and connection ---- */
 
+/* -c, else $QUIESCE_DEFAULT_URI, else (with libvirt) $LIBVIRT_DEFAULT_URI
+ * or qemu:///system, as virsh; NULL if none */
+static const char *
+cli_uri (Cli *cli)
+{
+  const char *uri = cli->uri;
+
+  if (uri == NULL || uri[0] == '\0')
+    uri = g_getenv ("QUIESCE_DEFAULT_URI");
+  if ((uri == NULL || uri[0] == '\0') && quiesce_transport_libvirt_is_supported ())
+    {
+      uri = g_getenv ("LIBVIRT_DEFAULT_URI");
+      if (uri == NULL || uri[0] == '\0')
+        uri = "qemu:///system";
+    }
+  return uri != NULL && uri[0] != '\0' ? uri : NULL;
+}
+
+/* a libvirt URI: DRIVER[+TRANSPORT]://..., anything but unix: */
+static gboolean
+uri_is_libvirt (const char *uri)
+{
+  return uri != NULL && !g_str_has_prefix (uri, "unix:") && strstr (uri, "://") != NULL;
+}
+
 gboolean
 cli_load_domain (Cli *cli, GError **error)
 {
   g_autoptr(GError) local = NULL;
 
-  if (cli->domain != NULL || cli->domain_xml == NULL)
+  if (cli->domain != NULL)
     return TRUE;
+  if (cli->domain_xml == NULL)
+    {
+      QuiesceClient *client;
+      g_autofree char *xml = NULL;
+
+      /* through libvirt the XML comes from libvirtd, so that --disk vda
+       * needs no --domain-xml; only for subcommands that take a DOMAIN */
+      if (!uri_is_libvirt (cli_uri (cli)) || cli->domain_name == NULL ||
+          cli->command == NULL || cli->command->operand != NULL)
+        return TRUE;
+      client = cli_client (cli, error);
+      if (client == NULL)
+        return FALSE;
+      xml = quiesce_transport_libvirt_get_domain_xml (quiesce_client_get_transport (client),
+                                                      error);
+      if (xml == NULL)
+        return FALSE;
+      cli->domain = quiesce_domain_new_from_xml (xml, -1, &local);
+      if (cli->domain == NULL)
+        {
+          g_set_error (error, CLI_ERROR, CLI_ERROR_FAILED, "%s (the XML of domain '%s' from %s)",
+                       local->message, cli->domain_name, cli_uri (cli));
+          return FALSE;
+        }
+      return TRUE;
+    }
   cli->domain = quiesce_domain_new_from_file (cli->domain_xml, &local);
   if (cli->domain == NULL)
     {
@@ -509,14 +582,12 @@ cli_load_domain (Cli *cli, GError **error)
 QuiesceClient *
 cli_client (Cli *cli, GError **error)
 {
-  const char *uri = cli->uri;
+  const char *uri = cli_uri (cli);
   const char *path;
 
   if (cli->client != NULL)
     return cli->client;
   if (uri == NULL)
-    uri = g_getenv ("QUIESCE_DEFAULT_URI");
-  if (uri == NULL || uri[0] == '\0')
     {
       g_set_error_literal (error, CLI_ERROR, CLI_ERROR_USAGE,
                            "No agent to talk to: give -c unix:PATH (a QEMU guest agent "
@@ -537,18 +608,31 @@ cli_client (Cli *cli, GError **error)
           return NULL;
         }
     }
-  else if (strstr (uri, "://") != NULL)
+  else if (uri_is_libvirt (uri))
     {
-      g_set_error (error, CLI_ERROR, CLI_ERROR_CONNECT,
-                   "Cannot use URI '%s': the libvirt transport is not built in this "
-                   "version of quiesce; give -c unix:PATH of the agent socket",
-                   uri);
-      return NULL;
+      g_autoptr(QuiesceTransport) transport = NULL;
+
+      if (!quiesce_transport_libvirt_is_supported ())
+        {
+          g_set_error (error, CLI_ERROR, CLI_ERROR_CONNECT,
+                       "Cannot use URI '%s': the libvirt transport is not built in this "
+                       "version of quiesce; give -c unix:PATH of the agent socket",
+                       uri);
+          return NULL;
+        }
+      transport = quiesce_transport_libvirt_new (uri, cli->domain_name, error);
+      if (transport == NULL)
+        return NULL;
+      cli->client = quiesce_client_new (transport);
+      quiesce_client_set_timeout (cli->client, cli->call_timeout_s * 1000);
+      return cli->client;
     }
   else
     {
       g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
-                   "Unknown URI '%s': give -c unix:PATH of the agent socket", uri);
+                   "Unknown URI '%s': give -c unix:PATH of the agent socket, or a libvirt "
+                   "URI such as qemu:///system",
+                   uri);
       return NULL;
     }
 
@@ -610,8 +694,10 @@ parse_command_args (Cli *cli, int argc, char **argv, GError **error)
           if (cli->domain_name != NULL)
             {
               g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
-                           "Unexpected argument '%s': %s takes one DOMAIN, and '%s' is it",
-                           arg, cli->command->name, cli->domain_name);
+                           "Unexpected argument '%s': %s takes one %s, and '%s' is it",
+                           arg, cli->command->name,
+                           cli->command->operand != NULL ? cli->command->operand : "DOMAIN",
+                           cli->domain_name);
               return FALSE;
             }
           cli->domain_name = g_strdup (arg);
@@ -619,6 +705,12 @@ parse_command_args (Cli *cli, int argc, char **argv, GError **error)
         }
       if (strcmp (arg, "--") == 0)
         {
+          /* snapshot-create: the rest is the action's command line */
+          if (cli->command->takes_argv)
+            {
+              cli->action_argv = g_strdupv (argv + i + 1);
+              break;
+            }
           options_done = TRUE;
           continue;
         }
@@ -682,7 +774,7 @@ parse_command_args (Cli *cli, int argc, char **argv, GError **error)
         }
       g_ptr_array_add (values, g_strdup (value));
     }
-  if (cli->domain_name == NULL)
+  if (cli->domain_name == NULL && cli->command->operand == NULL)
     {
       g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE, "%s needs a DOMAIN", cli->command->name);
       return FALSE;
@@ -854,6 +946,7 @@ cli_clear (Cli *cli)
   g_clear_pointer (&cli->domain_xml, g_free);
   g_clear_pointer (&cli->state_dir, g_free);
   g_clear_pointer (&cli->domain_name, g_free);
+  g_clear_pointer (&cli->action_argv, g_strfreev);
   g_clear_pointer (&cli->opts, g_hash_table_unref);
   g_clear_object (&cli->domain);
   g_clear_object (&cli->client);

@@ -1,0 +1,235 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# test-libvirt.sh: the libvirt part of the "vm" suite (issue 6).  Starts
+# virtlogd and libvirtd by hand when they do not run, boots the lab guest
+# of ../run-vm.sh as a libvirt type='qemu' (TCG) domain with quiesce-agent
+# on org.qemu.guest_agent.0, then:
+#   1. drives quiesce-agent with the real, unmodified virsh (domfsinfo,
+#      domfsfreeze/domfsthaw, guestinfo, snapshot-create-as --quiesce);
+#   2. drives it with quiesce -c qemu:///system (the libvirt transport of
+#      libquiesce-1), and checks the point of the project: a handle holds
+#      the LV's filesystem frozen across `virsh domfsfreeze` +
+#      `virsh domfsthaw`, as a writer in the guest shows;
+#   3. checks that libvirt's errors keep their message (agent timeout,
+#      agent not connected, domain not running, no such domain).
+# Every virsh and quiesce command and its output goes to the log ("$ ..."
+# lines).  Stops only the daemons it started, and undefines the domain.
+#
+# Exit 77 with the reason when libvirt, QEMU or the kernel cannot be had.
+#
+# Environment: QUIESCE_CLI (default BUILD/host/cli/quiesce), those of
+# ../run-vm.sh, QUIESCE_LIBVIRT_DOMAIN (default quiesce-labvm).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=${QUIESCE_SOURCE_DIR:-$(cd "$here/../../.." && pwd)}
+build=${QUIESCE_BUILD_DIR:-$src/build}
+run=$here/../run-vm.sh
+lab=$here/libvirt-lab.sh
+cli=${QUIESCE_CLI:-$build/host/cli/quiesce}
+dom=${QUIESCE_LIBVIRT_DOMAIN:-quiesce-labvm}
+uri=qemu:///system
+n=0
+failed=0
+t_start=$EPOCHREALTIME
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}'; }
+
+# run a command, log it with its output and exit status; OUT and RC get them
+OUT=
+RC=0
+logrun() {
+  local t0=$EPOCHREALTIME
+  OUT=$("$@" 2>&1)
+  RC=$?
+  echo "\$ ${*/#$cli/quiesce}"
+  [ -n "$OUT" ] && sed 's/^/  | /' <<<"$OUT"
+  echo "  [exit $RC, $(elapsed "$t0") s]"
+}
+v() { logrun virsh -c "$uri" "$@"; }
+q() { logrun "$cli" -c "$uri" "$@"; }
+# expect WHAT RC PATTERN...: the last command exited RC and printed every PATTERN
+expect() {
+  local what=$1 rc=$2 p
+  shift 2
+  if [ "$RC" != "$rc" ]; then
+    nok "$what (exit $RC, not $rc)"
+    return 1
+  fi
+  for p in "$@"; do
+    # shellcheck disable=SC2053
+    if [[ "$OUT" != *$p* ]]; then
+      nok "$what (no '$p')"
+      return 1
+    fi
+  done
+  ok "$what"
+}
+
+[ -x "$cli" ] || { echo "SKIP: no quiesce CLI at $cli" >&2; exit 77; }
+if "$cli" -c "$uri" domping "$dom" 2>&1 | grep -q "libvirt transport is not built"; then
+  echo "SKIP: this quiesce is built without the libvirt transport (meson -Dlibvirt=enabled)" >&2
+  exit 77
+fi
+
+"$run" prepare
+rc=$?
+[ $rc = 0 ] || exit $rc
+
+dir=$(mktemp -d /tmp/quiesce-libvirt.XXXXXX)
+cleanup() {
+  "$lab" remove "$dom" >/dev/null 2>&1
+  "$lab" daemons-stop "$dir" >/dev/null 2>&1
+  if [ "$failed" != 0 ] && [ -f "$dir/console.log" ]; then
+    echo "---- guest console (tail) ----"
+    grep -av '^LAB-MOUNTINFO' "$dir/console.log" | tail -30
+  fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+t0=$EPOCHREALTIME
+"$lab" daemons-start "$dir"
+rc=$?
+[ $rc = 0 ] || exit $rc
+ok "virtlogd and libvirtd answer on $uri ($(elapsed "$t0") s)"
+
+domlog=/var/log/libvirt/qemu/$dom.log
+domlog_lines=$(cat "$domlog" 2>/dev/null | wc -l)
+t0=$EPOCHREALTIME
+"$lab" start "$dir" "$dom"
+rc=$?
+if [ $rc = 77 ]; then exit 77; fi
+if [ $rc != 0 ]; then nok "boot to LAB-READY"; exit 1; fi
+ok "boot of the libvirt domain to LAB-READY in $(elapsed "$t0") s wall"
+qa_pid=$(grep -a -o 'quiesce-agent=[0-9]*' "$dir/console.log" | head -1 | cut -d= -f2)
+
+# libvirt connects to the agent once the guest opens the port
+for _ in $(seq 100); do
+  virsh -c "$uri" domfsinfo "$dom" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+# ---- 1. unmodified virsh against quiesce-agent -------------------------------
+
+echo "# ---- virsh against quiesce-agent ----"
+v domfsinfo "$dom"
+expect "virsh domfsinfo: the LV's Target is vdc,vdd" 0 \
+  '/mnt/lv*dm-0*ext4*vdc,vdd' '/mnt/virtio*vda*ext4*vda' '/mnt/md*vde,vdf' '/mnt/btrfs*vdg,vdh'
+v guestinfo "$dom" --filesystem
+expect "virsh guestinfo --filesystem" 0 'fs.count            : 9' \
+  'mountpoint     : /mnt/lv' 'disk.0.alias   : vdc' 'disk.0.serial  : QZ-LV-1' 'disk.1.alias   : vdd'
+v domfsfreeze "$dom" --mountpoint /mnt/part1 --mountpoint /mnt/lv
+expect "virsh domfsfreeze --mountpoint x2" 0 'Froze 2 filesystem(s)'
+v domfsfreeze "$dom" --mountpoint /mnt/virtio
+expect "a second virsh domfsfreeze while frozen fails as against qemu-ga" 1 \
+  'error: Unable to freeze filesystems' \
+  "error: internal error: unable to execute QEMU agent command 'guest-fsfreeze-freeze-list': Command guest-fsfreeze-freeze-list has been disabled: the agent is in frozen state"
+v domfsthaw "$dom"
+expect "virsh domfsthaw" 0 'Thawed 2 filesystem(s)'
+v domfsthaw "$dom"
+expect "virsh domfsthaw again" 0 'Thawed 0 filesystem(s)'
+v domfsfreeze "$dom" --mountpoint /nonexistent
+expect "virsh domfsfreeze of a non-mountpoint" 0 'Froze 0 filesystem(s)'
+v domfsthaw "$dom" --mountpoint /mnt/part1
+expect "virsh domfsthaw --mountpoint is refused by libvirt" 1 \
+  'error: Unable to thaw filesystems' 'specifying mountpoints is not supported'
+v domfsfreeze "$dom"
+expect "virsh domfsfreeze (all, restricted by --only-under /mnt)" 0 'Froze 9 filesystem(s)'
+v domfsthaw "$dom"
+expect "virsh domfsthaw (all)" 0 'Thawed 9 filesystem(s)'
+v snapshot-create-as "$dom" --disk-only --quiesce --no-metadata
+expect "virsh snapshot-create-as --disk-only --quiesce --no-metadata" 0 'Domain snapshot'
+q domfsstatus "$dom"
+expect "thawed after the quiesced snapshot" 0 'thawed'
+
+# ---- 2. quiesce through libvirt, and the point of the project -------------------
+
+echo "# ---- quiesce -c $uri against quiesce-agent ----"
+q domping "$dom"
+expect "quiesce domping" 0 "responding"
+q domfsinfo "$dom"
+expect "quiesce domfsinfo: Target from the XML libvirt gives" 0 '/mnt/lv*dm-0*ext4*vdc,vdd'
+q domfsresolve "$dom" --disk vdc
+expect "quiesce domfsresolve --disk vdc (no --domain-xml): the LV, spans vdd" 0 '/mnt/lv' '/dev/vdd'
+q --json domfsfreeze "$dom" --disk vdc --owner libvirt-test --timeout 300
+handle=$(sed -n 's/.*"handle" *: *\([0-9]*\).*/\1/p' <<<"$OUT" | head -1)
+if expect "quiesce domfsfreeze --disk vdc freezes /mnt/lv, spans vdd" 0 '"/mnt/lv"' '"/dev/vdd"' &&
+   [ -n "$handle" ]; then
+  wpid=$("$run" spawn "$dir" /bin/busybox sh -c 'echo data >/mnt/lv/written && /bin/busybox sync -f /mnt/lv/written')
+  v domfsfreeze "$dom"
+  expect "virsh domfsfreeze while the handle holds /mnt/lv" 0 'Froze 9 filesystem(s)'
+  v domfsthaw "$dom"
+  expect "virsh domfsthaw" 0 'Thawed'
+  vpid=$("$run" spawn "$dir" /bin/busybox sh -c 'echo data >/mnt/virtio/written && /bin/busybox sync -f /mnt/virtio/written')
+  sleep 2
+  st=$("$run" status "$dir" "$vpid")
+  echo "# writer on /mnt/virtio: $st"
+  [ "$st" = "exited 0" ] && ok "virsh domfsthaw thawed /mnt/virtio (its writer finished)" ||
+    nok "virsh domfsthaw thawed /mnt/virtio (writer: $st)"
+  st=$("$run" status "$dir" "$wpid")
+  echo "# writer on /mnt/lv: $st"
+  [ "$st" = running ] && ok "/mnt/lv stays frozen by the handle after virsh domfsfreeze + domfsthaw (its writer blocks)" ||
+    nok "/mnt/lv stays frozen by the handle after virsh domfsfreeze + domfsthaw (writer: $st)"
+  q domfsstatus "$dom"
+  expect "quiesce domfsstatus shows the handle" 0 'frozen' 'libvirt-test' '/mnt/lv'
+  q domfsthaw "$dom" --handle "$handle"
+  expect "quiesce domfsthaw --handle" 0 'Thawed 1 filesystem(s)'
+  st=running
+  for _ in $(seq 50); do
+    st=$("$run" status "$dir" "$wpid")
+    [ "$st" = running ] || break
+    sleep 0.2
+  done
+  [ "$st" = "exited 0" ] && ok "the /mnt/lv writer finishes after the handle is thawed" ||
+    nok "the /mnt/lv writer finishes after the handle is thawed ($st)"
+  q domfsthaw "$dom" --handle "$handle"
+  expect "quiesce domfsthaw --handle again: HandleNotFound (exit 5) through libvirt" 5 \
+    "unable to execute QEMU agent command 'guest-fsfreeze-release'" 'does not exist'
+fi
+q domfsstatus "$dom"
+expect "quiesce domfsstatus: thawed" 0 'thawed'
+q domfsfreeze "$dom" --disk nosuch
+expect "quiesce --disk of no disk of the domain: exit 4" 4 "has no disk 'nosuch'"
+
+# only what this boot added to the domain's log
+if tail -n +"$((domlog_lines + 1))" "$domlog" 2>/dev/null | grep -aq 'tainted: custom-ga-command'; then
+  ok "the domain log shows libvirt's custom-ga-command taint (expected)"
+  tail -n +"$((domlog_lines + 1))" "$domlog" | grep -a 'tainted' | sed 's/^/# /'
+else
+  nok "the domain log shows libvirt's custom-ga-command taint"
+fi
+
+# ---- 3. libvirt's errors keep their message --------------------------------------
+
+echo "# ---- errors through libvirt ----"
+q domping no-such-domain-quiesce
+expect "no such domain: exit 3, libvirt's message" 3 "Domain not found: no domain with matching name 'no-such-domain-quiesce'"
+if [ -n "$qa_pid" ]; then
+  "$run" exec "$dir" /bin/busybox kill -STOP "$qa_pid"
+  logrun "$cli" -c "$uri" -t 2 domping "$dom"
+  expect "agent timeout (agent stopped, -t 2): exit 3, libvirt's message" 3 \
+    'Guest agent is not responding: Guest agent not available for now'
+  "$run" exec "$dir" /bin/busybox kill -CONT "$qa_pid"
+  sleep 1
+  q domping "$dom"
+  expect "the agent answers again once continued" 0 "responding"
+  "$run" exec "$dir" /bin/busybox kill "$qa_pid"
+  sleep 1
+  q domping "$dom"
+  expect "agent not connected (agent killed): exit 3, libvirt's message" 3 \
+    'QEMU guest agent is not connected'
+  v domfsinfo "$dom"
+  expect "virsh says the same" 1 'QEMU guest agent is not connected'
+fi
+t1=$EPOCHREALTIME
+"$lab" stop "$dir" "$dom"
+ok "domain stopped ($(elapsed "$t1") s)"
+q domping "$dom"
+expect "domain not running: exit 3, libvirt's message" 3 'domain is not running'
+
+echo "# libvirt vm test: $n checks, $failed failed, $(elapsed "$t_start") s in all"
+[ "$failed" = 0 ]
