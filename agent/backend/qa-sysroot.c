@@ -187,6 +187,10 @@ qa_sysroot_statvfs (const QaSysroot *self, const char *mountpoint, guint64 *used
   g_autofree char *full = qa_sysroot_path (self, mountpoint);
   struct statvfs st;
 
+  /* a recorded tree has no filesystems to measure: its directories
+   * would report the recording host's */
+  if (!qa_sysroot_is_live (self))
+    return FALSE;
   if (statvfs (full, &st) != 0)
     return FALSE;
   *used = (guint64) (st.f_blocks - st.f_bfree) * st.f_frsize;

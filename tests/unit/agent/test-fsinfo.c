@@ -19,11 +19,16 @@
 #include "qw-error.h"
 
 static char *
-lab_path (const char *rel)
+sysroot_path (const char *name, const char *rel)
 {
   const char *src = g_getenv ("QUIESCE_SOURCE_DIR");
-  return g_build_filename (src != NULL ? src : ".", "tests", "data", "sysroot", "vm-lab", rel,
-                           NULL);
+  return g_build_filename (src != NULL ? src : ".", "tests", "data", "sysroot", name, rel, NULL);
+}
+
+static char *
+lab_path (const char *rel)
+{
+  return sysroot_path ("vm-lab", rel);
 }
 
 static int
@@ -60,11 +65,11 @@ on_reply (GBytes *bytes, gboolean delimit, gpointer user_data)
   r->reply = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 }
 
-/* run one command through the real dispatcher on the recorded sysroot */
+/* run one command through the real dispatcher on a recorded sysroot */
 static JsonNode *
-run (const char *request)
+run_in (const char *sysroot_name, const char *request)
 {
-  g_autofree char *root = lab_path ("");
+  g_autofree char *root = sysroot_path (sysroot_name, "");
   g_autoptr (QaSysroot) sysroot = qa_sysroot_new (root);
   g_autoptr (QaPolicy) policy = qa_policy_new ();
   QaTableLimits limits = { 0 };
@@ -82,6 +87,12 @@ run (const char *request)
   ck_assert_msg (json_object_has_member (obj, "return"), "%s", r.reply);
   g_free (r.reply);
   return json_node_copy (json_object_get_member (obj, "return"));
+}
+
+static JsonNode *
+run (const char *request)
+{
+  return run_in ("vm-lab", request);
 }
 
 static JsonNode *
@@ -273,6 +284,37 @@ START_TEST (test_match_by_address)
 }
 END_TEST
 
+/* every recorded sysroot: guest-get-fsinfo and guest-get-disks against
+ * golden files (QUIESCE_UPDATE_GOLDEN=1 rewrites them; review the diff) */
+START_TEST (test_golden)
+{
+  static const char *const names[] = { "loop-lab", "vm-lab", "host-vda" };
+  static const char *const commands[] = { "guest-get-fsinfo", "guest-get-disks" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (commands); j++)
+      {
+        g_autofree char *request = g_strdup_printf ("{\"execute\":\"%s\"}", commands[j]);
+        g_autoptr (JsonNode) got = run_in (names[i], request);
+        g_autoptr (JsonGenerator) gen = json_generator_new ();
+        g_autofree char *text = NULL;
+        g_autofree char *file = g_strdup_printf ("%s.%s.golden.json", names[i],
+                                                 commands[j] + strlen ("guest-get-"));
+        g_autofree char *path = sysroot_path (file, NULL);
+        g_autofree char *want = NULL;
+
+        json_generator_set_pretty (gen, TRUE);
+        json_generator_set_root (gen, got);
+        text = json_generator_to_data (gen, NULL);
+        if (g_getenv ("QUIESCE_UPDATE_GOLDEN") != NULL)
+          ck_assert (g_file_set_contents (path, text, -1, NULL));
+        ck_assert_msg (g_file_get_contents (path, &want, NULL, NULL), "no golden file %s", path);
+        ck_assert_msg (g_strcmp0 (g_strstrip (want), g_strstrip (text)) == 0,
+                       "%s of %s differs from %s:\n%s", commands[j], names[i], path, text);
+      }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -285,6 +327,7 @@ main (void)
   tcase_add_test (tc, test_disks_like_qemu_ga);
   tcase_add_test (tc, test_match_by_serial_and_span);
   tcase_add_test (tc, test_match_by_address);
+  tcase_add_test (tc, test_golden);
   suite_add_tcase (s, tc);
   sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
