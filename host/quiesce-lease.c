@@ -18,9 +18,25 @@ typedef enum
 {
   QL_PLUGIN_NOP,
   QL_PLUGIN_LOCKD,
+  QL_PLUGIN_SANLOCK,
 } QlPlugin;
 
-/* the table of plugin names; sanlock is known but not built in */
+/* config.h sets it when meson found libsanlock (the sanlock feature) */
+#ifndef HAVE_SANLOCK
+#define HAVE_SANLOCK 0
+#endif
+
+#if HAVE_SANLOCK
+/* quiesce-lease-sanlock.c */
+int ql_sanlock_acquire (const char *lockspace, const char *canonical, QuiesceLeaseMode mode,
+                        const char *owner, gint64 deadline, GCancellable *cancellable,
+                        char **token, GError **error);
+gboolean ql_sanlock_release (int fd, GError **error);
+GPtrArray *ql_sanlock_list (const char *lockspace, GError **error);
+#endif
+
+/* the table of plugin names; sanlock is known, and built in when meson
+ * found libsanlock */
 static const struct
 {
   const char *name;
@@ -29,7 +45,7 @@ static const struct
 } ql_plugins[] = {
   { "nop", QL_PLUGIN_NOP, TRUE },
   { "lockd", QL_PLUGIN_LOCKD, TRUE },
-  { "sanlock", QL_PLUGIN_NOP, FALSE },
+  { "sanlock", QL_PLUGIN_SANLOCK, HAVE_SANLOCK },
 };
 
 /**
@@ -323,6 +339,15 @@ release_fds (QuiesceLeaseSet *set, GError **error)
 
       if (set->fds[i - 1] < 0)
         continue;
+#if HAVE_SANLOCK
+      if (set->manager->plugin == QL_PLUGIN_SANLOCK)
+        {
+          if (!ql_sanlock_release (set->fds[i - 1], &local) && first == NULL)
+            first = g_steal_pointer (&local);
+          set->fds[i - 1] = -1;
+          continue;
+        }
+#endif
       if (!ql_lockd_release (set->fds[i - 1], set->images[i - 1], set->tokens[i - 1], &local) &&
           first == NULL)
         first = g_steal_pointer (&local);
@@ -388,7 +413,13 @@ quiesce_lease_manager_acquire (QuiesceLeaseManager *self, const char *const *ima
   if (self->plugin == QL_PLUGIN_NOP)
     return g_steal_pointer (&set);
 
-  if (!self->direct)
+  if (self->plugin == QL_PLUGIN_SANLOCK && self->lockspace == NULL)
+    {
+      g_set_error_literal (error, QUIESCE_LEASE_ERROR, QUIESCE_LEASE_ERROR_FAILED,
+                           "The sanlock lease plugin needs a lockspace directory");
+      return NULL;
+    }
+  if (!self->direct && self->plugin == QL_PLUGIN_LOCKD)
     {
       if (self->lockspace == NULL)
         {
@@ -410,12 +441,20 @@ quiesce_lease_manager_acquire (QuiesceLeaseManager *self, const char *const *ima
 
   for (guint i = 0; i < n; i++)
     {
-      g_autofree char *path = self->direct
-                                  ? g_strdup (set->images[i])
-                                  : ql_lockd_lease_path (self->lockspace, set->images[i]);
+#if HAVE_SANLOCK
+      if (self->plugin == QL_PLUGIN_SANLOCK)
+        set->fds[i] = ql_sanlock_acquire (self->lockspace, set->images[i], mode, self->owner,
+                                          deadline, cancellable, &set->tokens[i], error);
+      else
+#endif
+        {
+          g_autofree char *path = self->direct
+                                      ? g_strdup (set->images[i])
+                                      : ql_lockd_lease_path (self->lockspace, set->images[i]);
 
-      set->fds[i] = ql_lockd_acquire (path, set->images[i], self->direct, mode, self->owner,
-                                      deadline, cancellable, &set->tokens[i], error);
+          set->fds[i] = ql_lockd_acquire (path, set->images[i], self->direct, mode, self->owner,
+                                          deadline, cancellable, &set->tokens[i], error);
+        }
       if (set->fds[i] < 0)
         {
           /* all or nothing: the error of the one that failed is reported */
@@ -454,6 +493,10 @@ quiesce_lease_manager_list (QuiesceLeaseManager *self, GError **error)
                            "Listing leases needs a lockspace directory");
       return NULL;
     }
+#if HAVE_SANLOCK
+  if (self->plugin == QL_PLUGIN_SANLOCK)
+    return ql_sanlock_list (self->lockspace, error);
+#endif
   return ql_lockd_list (self->lockspace, error);
 }
 

@@ -14,7 +14,10 @@
  *    and fsyncs; a plain copy taken while writing is shown to need
  *    journal recovery;
  *  - two tools, one image: the second fails fast (exit 7) naming the
- *    holder, or waits with --lease-wait. */
+ *    holder, or waits with --lease-wait;
+ *  - two runs on two different disks of one agent at once: no lease
+ *    conflict, both filesystems frozen while both actions run, each
+ *    thawed when its own run ends (writers as the witness). */
 #include "qt-harness.h"
 
 #include <errno.h>
@@ -617,6 +620,120 @@ START_TEST (test_two_tools)
 }
 END_TEST
 
+/* ---- two runs, two disks, one agent ---- */
+
+static guint
+journals_running (Lab *lab)
+{
+  g_autoptr(GDir) dir = g_dir_open (lab->state, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (lab->state, name, NULL);
+      g_autofree char *text = NULL;
+
+      if (g_str_has_suffix (name, ".json") && g_file_get_contents (path, &text, NULL, NULL) &&
+          strstr (text, "\"running\"") != NULL)
+        n++;
+    }
+  return n;
+}
+
+static char *
+read_trimmed (const char *path)
+{
+  g_autofree char *text = NULL;
+
+  ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL), "the action did not write %s",
+                 path);
+  return g_strdup (g_strstrip (text));
+}
+
+START_TEST (test_two_disks_concurrent)
+{
+  QtHarness *h = qt_harness ();
+  g_auto(Lab) lab = { 0 };
+  g_auto(Lab) lab_b = { 0 };
+  const char *mp_b = qt_fs_add (h, "b", "ext4", 64);
+  g_autofree char *env_a = g_build_filename (qt_test_dir (h), "env-a", NULL);
+  g_autofree char *env_b = g_build_filename (qt_test_dir (h), "env-b", NULL);
+  g_autofree char *flag = g_build_filename (qt_test_dir (h), "b-may-end", NULL);
+  g_autofree char *script_a = NULL;
+  g_autofree char *script_b = NULL;
+  g_autofree char *seen_a = NULL;
+  g_autofree char *seen_b = NULL;
+  g_autoptr(GSubprocess) pa = NULL;
+  g_autoptr(GSubprocess) pb = NULL;
+  g_auto(Run) ra = { 0 };
+  g_auto(Run) rb = { 0 };
+  gint64 t0, t_a_done;
+
+  lab_setup (h, &lab);
+  /* the second disk of the same guest: same agent, state dir and lockspace */
+  lab_b.sock = g_strdup (lab.sock);
+  lab_b.state = g_strdup (lab.state);
+  lab_b.leases = g_strdup (lab.leases);
+  lab_b.mp = mp_b;
+  lab_b.dev = g_strdup (qt_fs_device (h, mp_b));
+  lab_b.image = loop_backing_file (lab_b.dev);
+
+  /* A: ~2 s.  B: ~2 s, then on until the test has seen A's thaw with B
+   * still frozen (30 s at most), so the interleaving is checked, not raced */
+  script_a = g_strdup_printf ("printf '%%s' \"$QUIESCE_MOUNTPOINTS\" > '%s'; sleep 2", env_a);
+  script_b = g_strdup_printf ("printf '%%s' \"$QUIESCE_MOUNTPOINTS\" > '%s'; sleep 2; i=0; "
+                              "while [ ! -e '%s' ] && [ $i -lt 300 ]; do sleep 0.1; "
+                              "i=$((i+1)); done",
+                              env_b, flag);
+  {
+    const char *const action_a[] = { "sh", "-c", script_a, NULL };
+    const char *const action_b[] = { "sh", "-c", script_b, NULL };
+
+    t0 = qt_now_ms ();
+    pa = create_spawn (&lab, NULL, NULL, NULL, action_a);
+    pb = create_spawn (&lab_b, NULL, NULL, NULL, action_b);
+  }
+  while (journals_running (&lab) < 2 && qt_now_ms () - t0 < 10000)
+    g_usleep (20 * 1000);
+  ck_assert_msg (journals_running (&lab) == 2,
+                 "the two runs did not reach their actions together (%u running)",
+                 journals_running (&lab));
+  g_print ("two disks: both actions running after %" G_GINT64_FORMAT " ms\n", qt_now_ms () - t0);
+
+  /* both frozen at once, in the kernel */
+  qt_expect (h, lab.mp, TRUE, lab_b.mp, TRUE, NULL);
+
+  /* A ends: A thawed by its own run, B still frozen by B's */
+  cli_finish (pa, &ra);
+  t_a_done = qt_now_ms () - t0;
+  ck_assert_msg (ra.status == 0, "run A exited %d: %s", ra.status, ra.err);
+  qt_expect (h, lab.mp, FALSE, lab_b.mp, TRUE, NULL);
+  ck_assert_msg (journals_running (&lab) == 1, "run B is not running alone after A (%u running)",
+                 journals_running (&lab));
+
+  /* B ends: B thawed */
+  ck_assert_msg (g_file_set_contents (flag, "", 0, NULL), "cannot write %s", flag);
+  cli_finish (pb, &rb);
+  ck_assert_msg (rb.status == 0, "run B exited %d: %s", rb.status, rb.err);
+  qt_expect (h, lab.mp, FALSE, lab_b.mp, FALSE, NULL);
+
+  /* no lease conflict, and each action saw only its own filesystem */
+  ck_assert_msg (strstr (ra.err, "held by") == NULL && strstr (rb.err, "held by") == NULL,
+                 "a lease conflict between different disks:\nA: %s\nB: %s", ra.err, rb.err);
+  seen_a = read_trimmed (env_a);
+  seen_b = read_trimmed (env_b);
+  ck_assert_msg (strstr (seen_a, lab.mp) != NULL && strstr (seen_a, lab_b.mp) == NULL,
+                 "run A's action saw QUIESCE_MOUNTPOINTS='%s'", seen_a);
+  ck_assert_msg (strstr (seen_b, lab_b.mp) != NULL && strstr (seen_b, lab.mp) == NULL,
+                 "run B's action saw QUIESCE_MOUNTPOINTS='%s'", seen_b);
+  ck_assert_int_eq (journals_running (&lab), 0);
+  g_print ("two disks: A done after %" G_GINT64_FORMAT " ms, B after %" G_GINT64_FORMAT
+           " ms; both exit 0, no lease conflict\n",
+           t_a_done, qt_now_ms () - t0);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -631,5 +748,6 @@ main (void)
   qt_suite_add (s, "agent-killed-during-action", test_agent_killed_during_action, 120);
   qt_suite_add (s, "consistency", test_consistency, 300);
   qt_suite_add (s, "two-tools", test_two_tools, 120);
+  qt_suite_add (s, "two-disks-concurrent", test_two_disks_concurrent, 120);
   return qt_main (s);
 }
