@@ -15,6 +15,13 @@
 #   libvirt-lab.sh stop DIR NAME       `virsh destroy` it (it stays defined)
 #   libvirt-lab.sh remove NAME         destroy and undefine it
 #
+# With QUIESCE_VM_SWAP_AGENTS=1 (xml, start) the kernel command line gets
+# quiesce.swap_agents=1: the guest's init then runs qemu-ga on
+# org.qemu.guest_agent.0 (the channel libvirtd holds) and quiesce-agent on
+# .1 (DIR/qga.sock), so that the same virsh commands can be run against
+# qemu-ga in the same guest image.  run-vm.sh's exec/spawn/status do not
+# work on such a domain (they need qemu-ga on DIR/qga.sock).
+#
 # The domain is type='qemu' (TCG), direct kernel boot, 8 virtio disks
 # vda..vdh with <serial>, a virtio-scsi and a SATA disk, the agent channel
 # org.qemu.guest_agent.0 (quiesce-agent, held by libvirtd) and a second
@@ -130,7 +137,8 @@ lab_disks=(
 )
 
 cmd_xml() {
-  local dir=$1 name=$2 d target size bus serial
+  local dir=$1 name=$2 d target size bus serial swap_arg=""
+  [ "${QUIESCE_VM_SWAP_AGENTS:-0}" = 1 ] && swap_arg=" quiesce.swap_agents=1"
   cat <<XML
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$name</name>
@@ -140,7 +148,7 @@ cmd_xml() {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$cache/kernel/vmlinuz</kernel>
     <initrd>$cache/initramfs.gz</initrd>
-    <cmdline>console=ttyS0 loglevel=4 panic=-1 rdinit=/init</cmdline>
+    <cmdline>console=ttyS0 loglevel=4 panic=-1 rdinit=/init$swap_arg</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <cpu mode='maximum' check='none'/>
@@ -236,7 +244,8 @@ cmd_start() {
 cmd_stop() {
   local dir=$1 name=$2
   virsh -c "$uri" domid "$name" >/dev/null 2>&1 || return 0
-  QUIESCE_VM_REPLY_TIMEOUT=20 "$run" exec "$dir" /bin/busybox sync >/dev/null 2>&1 || true
+  grep -aq '^LAB-AGENTS quiesce-agent-port=org.qemu.guest_agent.1' "$dir/console.log" 2>/dev/null ||
+    QUIESCE_VM_REPLY_TIMEOUT=20 "$run" exec "$dir" /bin/busybox sync >/dev/null 2>&1 || true
   virsh -c "$uri" destroy "$name" >/dev/null 2>&1 || true
 }
 

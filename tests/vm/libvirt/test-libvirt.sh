@@ -11,8 +11,15 @@
 #      libquiesce-1), and checks the point of the project: a handle holds
 #      the LV's filesystem frozen across `virsh domfsfreeze` +
 #      `virsh domfsthaw`, as a writer in the guest shows;
+#      quiesce snapshot-create DOMAIN --disk vdb -- COMMAND: COMMAND's
+#      environment, what is frozen while it runs, nothing frozen after;
 #   3. checks that libvirt's errors keep their message (agent timeout,
-#      agent not connected, domain not running, no such domain).
+#      agent not connected, domain not running, no such domain);
+#   4. boots the same image again with quiesce.swap_agents=1 (qemu-ga on
+#      org.qemu.guest_agent.0), runs the virsh commands of 1 against qemu-ga
+#      and compares both outputs side by side (compare-virsh.py names the
+#      exceptions the design allows); the side-by-side report also goes to
+#      BUILD/meson-logs/vm-libvirt-virsh-vs-qemu-ga.txt.
 # Every virsh and quiesce command and its output goes to the log ("$ ..."
 # lines).  Stops only the daemons it started, and undefines the domain.
 #
@@ -105,7 +112,7 @@ rc=$?
 if [ $rc = 77 ]; then exit 77; fi
 if [ $rc != 0 ]; then nok "boot to LAB-READY"; exit 1; fi
 ok "boot of the libvirt domain to LAB-READY in $(elapsed "$t0") s wall"
-qa_pid=$(grep -a -o 'quiesce-agent=[0-9]*' "$dir/console.log" | head -1 | cut -d= -f2)
+qa_pid=$(grep -a '^LAB-READY' "$dir/console.log" | grep -o 'quiesce-agent=[0-9][0-9]*' | head -1 | cut -d= -f2)
 
 # libvirt connects to the agent once the guest opens the port
 for _ in $(seq 100); do
@@ -115,34 +122,64 @@ done
 
 # ---- 1. unmodified virsh against quiesce-agent -------------------------------
 
+# The same virsh commands run against quiesce-agent here and, at the end,
+# against qemu-ga in the same guest image (section 4): each output goes to
+# $cmp/NN.quiesce or $cmp/NN.qemu-ga for compare-virsh.py.
+cmp=$dir/virsh-cmp
+mkdir -p "$cmp"
+step=0
+cv() {
+  # cv AGENT ARGS...: virsh ARGS, logged and recorded as the next step
+  local agent=$1
+  shift
+  v "$@"
+  step=$((step + 1))
+  local f
+  f=$cmp/$(printf %02d $step)
+  echo "virsh ${*/#$dom/DOMAIN}" >"$f.cmd"
+  { [ -n "$OUT" ] && printf '%s\n' "$OUT"; echo "[exit $RC]"; } >"$f.$agent"
+}
+virsh_steps() {
+  # virsh_steps AGENT: the commands compared between the two agents; the
+  # expectations are those of quiesce-agent (measured against qemu-ga in
+  # REFERENCE.md), the comparison in section 4 holds for both
+  local agent=$1
+  step=0
+  cv "$agent" domfsinfo "$dom"
+  [ "$agent" = quiesce ] && expect "virsh domfsinfo: the LV's Target is vdc,vdd" 0 \
+    '/mnt/lv*dm-0*ext4*vdc,vdd' '/mnt/virtio*vda*ext4*vda' '/mnt/md*vde,vdf' '/mnt/btrfs*vdg,vdh'
+  cv "$agent" guestinfo "$dom" --filesystem
+  [ "$agent" = quiesce ] && expect "virsh guestinfo --filesystem" 0 'fs.count            : 9' \
+    'mountpoint     : /mnt/lv' 'disk.0.alias   : vdc' 'disk.0.serial  : QZ-LV-1' 'disk.1.alias   : vdd'
+  cv "$agent" domfsfreeze "$dom" --mountpoint /mnt/part1 --mountpoint /mnt/lv
+  [ "$agent" = quiesce ] && expect "virsh domfsfreeze --mountpoint x2" 0 'Froze 2 filesystem(s)'
+  cv "$agent" domfsfreeze "$dom" --mountpoint /mnt/virtio
+  [ "$agent" = quiesce ] && expect "a second virsh domfsfreeze while frozen fails as against qemu-ga" 1 \
+    'error: Unable to freeze filesystems' \
+    "error: internal error: unable to execute QEMU agent command 'guest-fsfreeze-freeze-list': Command guest-fsfreeze-freeze-list has been disabled: the agent is in frozen state"
+  cv "$agent" domfsthaw "$dom"
+  [ "$agent" = quiesce ] && expect "virsh domfsthaw" 0 'Thawed 2 filesystem(s)'
+  cv "$agent" domfsthaw "$dom"
+  [ "$agent" = quiesce ] && expect "virsh domfsthaw again" 0 'Thawed 0 filesystem(s)'
+  cv "$agent" domfsfreeze "$dom" --mountpoint /nonexistent
+  [ "$agent" = quiesce ] && expect "virsh domfsfreeze of a non-mountpoint" 0 'Froze 0 filesystem(s)'
+  cv "$agent" domfsthaw "$dom" --mountpoint /mnt/part1
+  [ "$agent" = quiesce ] && expect "virsh domfsthaw --mountpoint is refused by libvirt" 1 \
+    'error: Unable to thaw filesystems' 'specifying mountpoints is not supported'
+  cv "$agent" domfsfreeze "$dom"
+  [ "$agent" = quiesce ] && expect "virsh domfsfreeze (all, restricted by --only-under /mnt)" 0 'Froze 9 filesystem(s)'
+  cv "$agent" domfsthaw "$dom"
+  [ "$agent" = quiesce ] && expect "virsh domfsthaw (all)" 0 'Thawed 9 filesystem(s)'
+  cv "$agent" snapshot-create-as "$dom" --disk-only --quiesce --no-metadata
+  [ "$agent" = quiesce ] && expect "virsh snapshot-create-as --disk-only --quiesce --no-metadata" 0 'Domain snapshot'
+  # nothing is left frozen by the quiesced snapshot: a thaw finds nothing
+  cv "$agent" domfsthaw "$dom"
+  [ "$agent" = quiesce ] && expect "virsh domfsthaw after the quiesced snapshot: nothing was frozen" 0 'Thawed 0 filesystem(s)'
+  return 0
+}
+
 echo "# ---- virsh against quiesce-agent ----"
-v domfsinfo "$dom"
-expect "virsh domfsinfo: the LV's Target is vdc,vdd" 0 \
-  '/mnt/lv*dm-0*ext4*vdc,vdd' '/mnt/virtio*vda*ext4*vda' '/mnt/md*vde,vdf' '/mnt/btrfs*vdg,vdh'
-v guestinfo "$dom" --filesystem
-expect "virsh guestinfo --filesystem" 0 'fs.count            : 9' \
-  'mountpoint     : /mnt/lv' 'disk.0.alias   : vdc' 'disk.0.serial  : QZ-LV-1' 'disk.1.alias   : vdd'
-v domfsfreeze "$dom" --mountpoint /mnt/part1 --mountpoint /mnt/lv
-expect "virsh domfsfreeze --mountpoint x2" 0 'Froze 2 filesystem(s)'
-v domfsfreeze "$dom" --mountpoint /mnt/virtio
-expect "a second virsh domfsfreeze while frozen fails as against qemu-ga" 1 \
-  'error: Unable to freeze filesystems' \
-  "error: internal error: unable to execute QEMU agent command 'guest-fsfreeze-freeze-list': Command guest-fsfreeze-freeze-list has been disabled: the agent is in frozen state"
-v domfsthaw "$dom"
-expect "virsh domfsthaw" 0 'Thawed 2 filesystem(s)'
-v domfsthaw "$dom"
-expect "virsh domfsthaw again" 0 'Thawed 0 filesystem(s)'
-v domfsfreeze "$dom" --mountpoint /nonexistent
-expect "virsh domfsfreeze of a non-mountpoint" 0 'Froze 0 filesystem(s)'
-v domfsthaw "$dom" --mountpoint /mnt/part1
-expect "virsh domfsthaw --mountpoint is refused by libvirt" 1 \
-  'error: Unable to thaw filesystems' 'specifying mountpoints is not supported'
-v domfsfreeze "$dom"
-expect "virsh domfsfreeze (all, restricted by --only-under /mnt)" 0 'Froze 9 filesystem(s)'
-v domfsthaw "$dom"
-expect "virsh domfsthaw (all)" 0 'Thawed 9 filesystem(s)'
-v snapshot-create-as "$dom" --disk-only --quiesce --no-metadata
-expect "virsh snapshot-create-as --disk-only --quiesce --no-metadata" 0 'Domain snapshot'
+virsh_steps quiesce
 q domfsstatus "$dom"
 expect "thawed after the quiesced snapshot" 0 'thawed'
 
@@ -195,6 +232,51 @@ expect "quiesce domfsstatus: thawed" 0 'thawed'
 q domfsfreeze "$dom" --disk nosuch
 expect "quiesce --disk of no disk of the domain: exit 4" 4 "has no disk 'nosuch'"
 
+# ---- 2b. quiesce snapshot-create through libvirt ------------------------------------
+# vdb is the partitioned disk: /mnt/part1 and /mnt/part2.  COMMAND records
+# its environment and, through the same libvirt transport, what the agent
+# holds while it runs.
+
+echo "# ---- quiesce -c $uri snapshot-create ----"
+snapout=$dir/snapshot-action.out
+rm -f "$snapout"
+q --state-dir "$dir/state" snapshot-create "$dom" --disk vdb --timeout 120 -- \
+  sh -c 'printf "%s\n" "$QUIESCE_MOUNTPOINTS" >"$1"; env | grep "^QUIESCE_" | sort >>"$1";
+         "$2" -c "$3" domfsstatus "$QUIESCE_DOMAIN" >>"$1" 2>&1' action "$snapout" "$cli" "$uri"
+expect "quiesce snapshot-create $dom --disk vdb -- COMMAND: exit 0" 0 'completed'
+env_seen=$(cat "$snapout" 2>/dev/null)
+sed 's/^/  action| /' <<<"$env_seen"
+mp_seen=$(sed -n '/^QUIESCE_/q;p' <<<"$env_seen" | LC_ALL=C sort | tr '\n' ' ')
+if [ "$mp_seen" = "/mnt/part1 /mnt/part2 " ]; then
+  ok "COMMAND saw QUIESCE_MOUNTPOINTS = the two filesystems of vdb ($mp_seen)"
+else
+  nok "COMMAND saw QUIESCE_MOUNTPOINTS '$mp_seen', not /mnt/part1 /mnt/part2"
+fi
+if [[ "$env_seen" == *"QUIESCE_DOMAIN=$dom"* && "$env_seen" == *"QUIESCE_DISKS=vdb"* &&
+      "$env_seen" == *"QUIESCE_HANDLE="[0-9]* && "$env_seen" == *"QUIESCE_RUN=snap-"* &&
+      "$env_seen" == *"QUIESCE_IMAGES=$dir/disk-vdb"* ]]; then
+  ok "COMMAND saw QUIESCE_DOMAIN, QUIESCE_DISKS=vdb, QUIESCE_HANDLE, QUIESCE_RUN and vdb's image"
+else
+  nok "COMMAND's environment is incomplete"
+fi
+if [[ "$env_seen" == *frozen*'/mnt/part1'* && "$env_seen" == *'/mnt/part2'* &&
+      "$env_seen" != *'/mnt/lv'* ]]; then
+  ok "while COMMAND ran, the agent held exactly vdb's filesystems frozen"
+else
+  nok "while COMMAND ran, domfsstatus did not show exactly /mnt/part1 and /mnt/part2 frozen"
+fi
+q domfsstatus "$dom"
+expect "nothing stays frozen after snapshot-create" 0 'thawed'
+wpid=$("$run" spawn "$dir" /bin/busybox sh -c 'echo data >/mnt/part1/after-snap && /bin/busybox sync -f /mnt/part1/after-snap')
+st=running
+for _ in $(seq 50); do
+  st=$("$run" status "$dir" "$wpid")
+  [ "$st" = running ] || break
+  sleep 0.2
+done
+[ "$st" = "exited 0" ] && ok "a writer on /mnt/part1 finishes after snapshot-create" ||
+  nok "a writer on /mnt/part1 finishes after snapshot-create ($st)"
+
 # only what this boot added to the domain's log
 if tail -n +"$((domlog_lines + 1))" "$domlog" 2>/dev/null | grep -aq 'tainted: custom-ga-command'; then
   ok "the domain log shows libvirt's custom-ga-command taint (expected)"
@@ -224,12 +306,48 @@ if [ -n "$qa_pid" ]; then
     'QEMU guest agent is not connected'
   v domfsinfo "$dom"
   expect "virsh says the same" 1 'QEMU guest agent is not connected'
+else
+  nok "no quiesce-agent pid on the LAB-READY line: the agent error checks did not run"
 fi
 t1=$EPOCHREALTIME
 "$lab" stop "$dir" "$dom"
 ok "domain stopped ($(elapsed "$t1") s)"
 q domping "$dom"
 expect "domain not running: exit 3, libvirt's message" 3 'domain is not running'
+
+# ---- 4. the same virsh commands against qemu-ga, same guest image ---------------------
+# The guest's init, given quiesce.swap_agents=1, runs Debian's qemu-ga on
+# org.qemu.guest_agent.0 (the channel libvirtd holds) and quiesce-agent on
+# .1.  Same domain name, same disks (fresh), same kernel and initramfs.
+
+echo "# ---- virsh against qemu-ga (quiesce.swap_agents=1) ----"
+"$lab" remove "$dom" >/dev/null 2>&1
+gdir=$dir/qemu-ga
+t0=$EPOCHREALTIME
+QUIESCE_VM_SWAP_AGENTS=1 "$lab" start "$gdir" "$dom"
+rc=$?
+if [ $rc = 0 ] && grep -aq '^LAB-AGENTS quiesce-agent-port=org.qemu.guest_agent.1 qemu-ga-port=org.qemu.guest_agent.0' "$gdir/console.log"; then
+  ok "boot of the same image with qemu-ga on org.qemu.guest_agent.0 in $(elapsed "$t0") s wall"
+  for _ in $(seq 100); do
+    virsh -c "$uri" domfsinfo "$dom" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  virsh_steps qemu-ga
+  t1=$EPOCHREALTIME
+  "$lab" remove "$dom"
+  ok "qemu-ga domain destroyed ($(elapsed "$t1") s)"
+  report=$build/meson-logs/vm-libvirt-virsh-vs-qemu-ga.txt
+  [ -d "$build/meson-logs" ] || report=$dir/virsh-vs-qemu-ga.txt
+  echo "# ---- side by side: quiesce-agent | qemu-ga (also in $report) ----"
+  if python3 "$here/compare-virsh.py" "$cmp" "$report" | sed 's/^/# /'; [ "${PIPESTATUS[0]}" = 0 ]; then
+    ok "every virsh command gives the same output against quiesce-agent and qemu-ga, but the documented exceptions"
+  else
+    nok "virsh outputs differ between quiesce-agent and qemu-ga beyond the documented exceptions (see $report)"
+  fi
+else
+  nok "boot of the same image with qemu-ga on org.qemu.guest_agent.0 (rc $rc)"
+  [ -f "$gdir/console.log" ] && grep -av '^LAB-MOUNTINFO' "$gdir/console.log" | tail -20
+fi
 
 echo "# libvirt vm test: $n checks, $failed failed, $(elapsed "$t_start") s in all"
 [ "$failed" = 0 ]
