@@ -424,6 +424,11 @@ acquire_done (const QaTableResult *r, const GError *error, gpointer user_data)
   add_fsrefs (b, p->selection, r);
   json_builder_set_member_name (b, "expires-in");
   json_builder_add_int_value (b, r->expires_in);
+  /* how long the freeze took, by phase (0 when nothing new was frozen) */
+  json_builder_set_member_name (b, "sync-ms");
+  json_builder_add_double_value (b, r->sync_ms);
+  json_builder_set_member_name (b, "freeze-ms");
+  json_builder_add_double_value (b, r->freeze_ms);
   add_skipped (b, r->skipped, p->selection->skipped);
   json_builder_end_object (b);
   qa_call_return (p->call, json_builder_get_root (b));

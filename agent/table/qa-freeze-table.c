@@ -656,6 +656,14 @@ acquire_finish (QaFreezeTable *t, Op *op)
   result.handle = h->id;
   result.count = frozen_now;
   result.expires_in = expires_in (t, h);
+  if (batch != NULL)
+    {
+      result.sync_ms = batch->sync_us / 1000.0;
+      result.freeze_ms = batch->freeze_us / 1000.0;
+      g_debug ("handle %" G_GUINT64_FORMAT ": syncfs phase %.3f ms, FIFREEZE phase %.3f ms "
+               "(%u filesystem(s))",
+               h->id, result.sync_ms, result.freeze_ms, batch->items->len);
+    }
   result_add_entries (&result, h->entries);
   g_info ("handle %" G_GUINT64_FORMAT "%s (owner '%s') holds %u filesystem(s), froze %u",
           h->id, h->legacy ? " (legacy)" : "", h->owner != NULL ? h->owner : "", h->entries->len,

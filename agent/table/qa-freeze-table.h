@@ -45,6 +45,8 @@ typedef struct
   GArray *refs;    /* guint: reference count of each fs after the call */
   GPtrArray *skipped; /* char*: filesystems skipped, with the reason */
   gint64 expires_in;  /* seconds, -1 = never */
+  double sync_ms;     /* acquire: phase 1 (syncfs) took this long */
+  double freeze_ms;   /* acquire: phase 2 (FIFREEZE) took this long */
 } QaTableResult;
 
 /* error is NULL on success; result is NULL on error; both are owned by the

@@ -250,6 +250,7 @@ void
 qa_freezer_run_freeze (QaFreezeBatch *b)
 {
   g_autoptr (GArray) levels = levels_of (b);
+  gint64 t0;
 
   if (b->hooks != NULL)
     {
@@ -262,6 +263,7 @@ qa_freezer_run_freeze (QaFreezeBatch *b)
 
   /* phase 1: syncfs everything, lowest level first, so a loop device's
    * writeback lands in its backing filesystem before that one syncs */
+  t0 = g_get_monotonic_time ();
   for (guint l = 0; l < levels->len; l++)
     {
       g_autoptr (GPtrArray) items = items_of_level (b, g_array_index (levels, guint, l),
@@ -269,6 +271,8 @@ qa_freezer_run_freeze (QaFreezeBatch *b)
       run_level (b, items, open_and_sync);
     }
   b->failed = first_failed (b);
+  b->sync_us = g_get_monotonic_time () - t0;
+  t0 = g_get_monotonic_time ();
   if (b->failed < 0)
     {
       /* phase 2: FIFREEZE, level by level */
@@ -282,6 +286,7 @@ qa_freezer_run_freeze (QaFreezeBatch *b)
             break;
         }
     }
+  b->freeze_us = g_get_monotonic_time () - t0;
   if (b->failed < 0)
     return;
 

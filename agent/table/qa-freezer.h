@@ -68,6 +68,8 @@ typedef struct
   guint64 handle;
   char *owner;
   GError *hook_error; /* a freeze hook failed: nothing was frozen */
+  gint64 sync_us;     /* phase 1 (open + syncfs), all levels */
+  gint64 freeze_us;   /* phase 2 (FIFREEZE), all levels */
 } QaFreezeBatch;
 
 QaFreezeBatch *qa_freeze_batch_new (const QaFreezeOps *ops, QaFreezeMode mode);

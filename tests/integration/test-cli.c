@@ -158,6 +158,7 @@ normalise (const char *text, const Subst *subst, gboolean table)
     static const char *const volatile_parts[][2] = {
       { "\"created\" : [0-9]+", "\"created\" : @TIME@" },
       { "\"expires-in\" : [0-9]+", "\"expires-in\" : @SECONDS@" },
+      { "\"(sync|freeze)-ms\" : [0-9.e+-]+", "\"\\1-ms\" : @MS@" },
       { "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", "@TIME@" },
       { "\\b[0-9]+ s\\b", "@SECONDS@ s" },
     };
