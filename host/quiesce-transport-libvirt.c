@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quiesce-domain.h"
+#include "quiesce-domain-disk.h"
 #include "quiesce-error.h"
 #include "quiesce-transport.h"
 #include "quiesce-transport-libvirt.h"
@@ -388,5 +390,109 @@ quiesce_transport_libvirt_get_domain_xml (QuiesceTransport *self, GError **error
   g_set_error_literal (error, QUIESCE_CLIENT_ERROR, QUIESCE_CLIENT_ERROR_NOT_CONNECTED,
                        "This libquiesce-1 was built without the libvirt transport");
   return NULL;
+#endif
+}
+
+/**
+ * quiesce_transport_libvirt_create_disk_snapshot:
+ * @self: a transport from quiesce_transport_libvirt_new()
+ * @name: the snapshot's name, as libvirt will list it
+ * @targets: (array zero-terminated=1): the target names of the disks to
+ *   snapshot, e.g. `vda`; at least one
+ * @error: return location for a #GError
+ *
+ * Creates an external disk-only snapshot of exactly @targets, with
+ * metadata (virsh snapshot-list lists it): virDomainSnapshotCreateXML()
+ * with %VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY and
+ * %VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC, and never
+ * %VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE: the caller holds its own freeze
+ * (by handle), and libvirt's would freeze and then thaw every filesystem
+ * of the guest.  Every other disk of the domain (from its live XML) is
+ * given `snapshot='no'`, since a disk-only snapshot otherwise takes them
+ * all.  libvirt chooses the overlays' names (next to each image, with
+ * @name as suffix).
+ *
+ * The call blocks until libvirt is done and cannot be cancelled.
+ *
+ * Returns: %TRUE once libvirt made the snapshot; %FALSE with @error set
+ *   (%QUIESCE_DOMAIN_ERROR_DISK_NOT_FOUND for a target the domain does
+ *   not have; libvirt's message otherwise)
+ *
+ * Since: 0.1
+ */
+gboolean
+quiesce_transport_libvirt_create_disk_snapshot (QuiesceTransport *self,
+                                                const char *name,
+                                                const char *const *targets,
+                                                GError **error)
+{
+#if HAVE_LIBVIRT
+  QuiesceTransportLibvirt *lv;
+  g_autofree char *xml = NULL;
+  g_autoptr(QuiesceDomain) domain = NULL;
+  g_autoptr(GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GString) snap_xml = g_string_new ("<domainsnapshot>\n");
+  g_autofree char *escaped_name = NULL;
+  GPtrArray *disks;
+  virDomainSnapshotPtr snap;
+
+  g_return_val_if_fail (G_TYPE_CHECK_INSTANCE_TYPE (self, QUIESCE_TYPE_TRANSPORT_LIBVIRT), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (targets != NULL && targets[0] != NULL, FALSE);
+  lv = QUIESCE_TRANSPORT_LIBVIRT (self);
+
+  if (name[0] == '\0')
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "A libvirt snapshot needs a name");
+      return FALSE;
+    }
+  /* the live XML: every disk the domain has now, overlays included */
+  xml = quiesce_transport_libvirt_get_domain_xml (self, error);
+  if (xml == NULL)
+    return FALSE;
+  domain = quiesce_domain_new_from_xml (xml, -1, error);
+  if (domain == NULL)
+    return FALSE;
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      if (quiesce_domain_lookup_disk (domain, targets[i], error) == NULL)
+        return FALSE;
+      g_hash_table_add (wanted, (gpointer) targets[i]);
+    }
+
+  escaped_name = g_markup_escape_text (name, -1);
+  g_string_append_printf (snap_xml, "  <name>%s</name>\n  <disks>\n", escaped_name);
+  disks = quiesce_domain_get_disks (domain);
+  for (guint i = 0; i < disks->len; i++)
+    {
+      const char *target = quiesce_domain_disk_get_target (g_ptr_array_index (disks, i));
+      g_autofree char *escaped = NULL;
+
+      if (target == NULL)
+        continue;
+      escaped = g_markup_escape_text (target, -1);
+      g_string_append_printf (snap_xml, "    <disk name='%s' snapshot='%s'/>\n", escaped,
+                              g_hash_table_contains (wanted, target) ? "external" : "no");
+    }
+  g_string_append (snap_xml, "  </disks>\n</domainsnapshot>\n");
+
+  /* never VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE: see above */
+  snap = virDomainSnapshotCreateXML (lv->dom, snap_xml->str,
+                                     VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY |
+                                         VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC);
+  if (snap == NULL)
+    {
+      set_error_from_libvirt (error, "virDomainSnapshotCreateXML");
+      g_prefix_error (error, "Cannot create the libvirt snapshot '%s': ", name);
+      return FALSE;
+    }
+  virDomainSnapshotFree (snap);
+  return TRUE;
+#else
+  g_return_val_if_fail (QUIESCE_IS_TRANSPORT (self), FALSE);
+  g_set_error_literal (error, QUIESCE_CLIENT_ERROR, QUIESCE_CLIENT_ERROR_NOT_CONNECTED,
+                       "This libquiesce-1 was built without the libvirt transport");
+  return FALSE;
 #endif
 }

@@ -6,6 +6,8 @@
  * agent is libvirt itself.  Every command goes through
  * virDomainQemuAgentCommand(), and the domain XML, for disk target
  * names, comes from virDomainGetXMLDesc().
+ * quiesce_transport_libvirt_create_disk_snapshot() makes an external
+ * disk-only snapshot of some disks, without libvirt's own quiesce.
  *
  * The functions are always exported; when libquiesce-1 is built without
  * the meson feature `libvirt`, quiesce_transport_libvirt_is_supported()
@@ -26,5 +28,9 @@ QuiesceTransport *quiesce_transport_libvirt_new (const char *uri,
                                                  const char *domain,
                                                  GError **error);
 char *quiesce_transport_libvirt_get_domain_xml (QuiesceTransport *self, GError **error);
+gboolean quiesce_transport_libvirt_create_disk_snapshot (QuiesceTransport *self,
+                                                         const char *name,
+                                                         const char *const *targets,
+                                                         GError **error);
 
 G_END_DECLS

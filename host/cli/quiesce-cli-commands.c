@@ -953,6 +953,9 @@ static const CliOption snapshot_create_options[] = {
     "wait this long for a lease another holds (default 0: fail at once, naming the holder)" },
   { "timeout", CLI_OPT_NUMBER, "SECONDS", 1, G_MAXINT,
     "the handle's deadline, renewed while the action runs (default 60)" },
+  { "libvirt-snapshot", CLI_OPT_STRING, "NAME", 0, 0,
+    "the action, instead of -- COMMAND: a libvirt external disk-only snapshot NAME of "
+    "exactly the --disk disks, without libvirt's own quiesce (needs a libvirt URI)" },
   { NULL },
 };
 
@@ -1015,7 +1018,8 @@ const CliCommand cli_commands[] = {
     "thaw always happens, also when COMMAND fails (exit 11) or on SIGINT/SIGTERM. A handle "
     "that expired or was lost during COMMAND makes the run suspect (exit 6).",
     "The action follows '--': snapshot-create DOMAIN --disk DISK[=IMAGE]... -- COMMAND "
-    "[ARGS...]. A lease held by another is exit 7, naming the holder.",
+    "[ARGS...]; or, through libvirt, --libvirt-snapshot NAME instead. A lease held by "
+    "another is exit 7, naming the holder.",
     snapshot_create_options, cli_run_snapshot_create, NULL, TRUE },
   { "snapshot-recover", "Finish snapshot runs whose process died",
     "Reads the unfinished journals of the state directory (of DOMAIN only, if given), "

@@ -6,7 +6,9 @@
  * action and then thaws and releases as always, so a signal never leaves
  * a guest frozen.  The action is an external command in its own process
  * group, which dies with us (PR_SET_PDEATHSIG): after a crash no action
- * goes on writing a snapshot that nobody watches. */
+ * goes on writing a snapshot that nobody watches.  Or, with
+ * --libvirt-snapshot NAME, the action is a libvirt external disk-only
+ * snapshot of exactly the named disks, without libvirt's quiesce. */
 #include "config.h"
 
 #include <errno.h>
@@ -160,6 +162,122 @@ run_action (QuiesceSnapshot *snapshot, GCancellable *cancellable, gpointer user_
   return FALSE;
 }
 
+/* ---- the action: a libvirt snapshot (--libvirt-snapshot NAME) ---- */
+
+typedef struct
+{
+  QuiesceTransport *transport;
+  char *name;
+  char **targets; /* the disks' target names, each once */
+} LibvirtAction;
+
+static void
+libvirt_action_free (gpointer data)
+{
+  LibvirtAction *action = data;
+
+  g_clear_object (&action->transport);
+  g_free (action->name);
+  g_strfreev (action->targets);
+  g_free (action);
+}
+
+/* virDomainSnapshotCreateXML blocks and cannot be stopped: a signal
+ * stops the run only before it starts */
+static gboolean
+run_libvirt_action (QuiesceSnapshot *snapshot, GCancellable *cancellable, gpointer user_data,
+                    GError **error)
+{
+  LibvirtAction *action = user_data;
+  g_autofree char *targets = g_strjoinv (", ", action->targets);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (!quiesce_transport_libvirt_create_disk_snapshot (action->transport, action->name,
+                                                       (const char *const *) action->targets,
+                                                       error))
+    return FALSE;
+  fprintf (stderr, "Created libvirt snapshot %s of %s\n", action->name, targets);
+  fflush (stderr);
+  return TRUE;
+}
+
+/* the URI that cli_client() will use is a libvirt one; as cli_uri() and
+ * uri_is_libvirt() of quiesce.c */
+static gboolean
+uri_is_libvirt (Cli *cli)
+{
+  const char *uri = cli->uri;
+
+  if (uri == NULL || uri[0] == '\0')
+    uri = g_getenv ("QUIESCE_DEFAULT_URI");
+  if ((uri == NULL || uri[0] == '\0') && quiesce_transport_libvirt_is_supported ())
+    {
+      uri = g_getenv ("LIBVIRT_DEFAULT_URI");
+      if (uri == NULL || uri[0] == '\0')
+        uri = "qemu:///system";
+    }
+  return uri != NULL && uri[0] != '\0' && !g_str_has_prefix (uri, "unix:") &&
+         strstr (uri, "://") != NULL;
+}
+
+/* the target name (vda) of a --disk DISK: a target name as it is, or the
+ * one disk of the domain XML whose identity has every KEY:VALUE given;
+ * dev:PATH is the guest's name of a device, which the XML does not know */
+static const char *
+disk_target (QuiesceDomain *domain, const char *disk, GError **error)
+{
+  g_autoptr(JsonObject) spec = NULL;
+  GPtrArray *disks;
+  const char *found = NULL;
+  guint matches = 0;
+
+  if (strchr (disk, ':') == NULL)
+    {
+      QuiesceDomainDisk *ddisk = quiesce_domain_lookup_disk (domain, disk, error);
+
+      return ddisk != NULL ? quiesce_domain_disk_get_target (ddisk) : NULL;
+    }
+  spec = quiesce_disk_spec_parse (disk, error);
+  if (spec == NULL)
+    return NULL;
+  disks = quiesce_domain_get_disks (domain);
+  for (guint i = 0; i < disks->len; i++)
+    {
+      QuiesceDomainDisk *ddisk = g_ptr_array_index (disks, i);
+      g_autoptr(JsonObject) dspec = quiesce_domain_disk_to_spec (ddisk, NULL);
+      g_autoptr(GList) members = NULL;
+      gboolean all = TRUE;
+
+      if (dspec == NULL || quiesce_domain_disk_get_target (ddisk) == NULL)
+        continue;
+      members = json_object_get_members (spec);
+      for (GList *m = members; m != NULL && all; m = m->next)
+        all = json_object_has_member (dspec, m->data) &&
+              json_node_equal (json_object_get_member (spec, m->data),
+                               json_object_get_member (dspec, m->data));
+      if (all)
+        {
+          matches++;
+          found = quiesce_domain_disk_get_target (ddisk);
+        }
+    }
+  if (matches == 1)
+    return found;
+  if (matches == 0)
+    g_set_error (error, CLI_ERROR, CLI_ERROR_DEVICE,
+                 "--libvirt-snapshot: disk '%s' is no disk of the domain XML (a dev: path is "
+                 "the guest's name, which libvirt does not know); give its target name, "
+                 "e.g. vda",
+                 disk);
+  else
+    g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
+                 "--libvirt-snapshot: disk '%s' matches %u disks of the domain XML; give its "
+                 "target name, e.g. vda",
+                 disk, matches);
+  return NULL;
+}
+
 /* ---- progress ---- */
 
 static void
@@ -275,12 +393,45 @@ cli_run_snapshot_create (Cli *cli, GError **error)
   GThread *thread;
   guint sig_int, sig_term;
   QuiesceClient *client;
-  Action *action;
+  const char *libvirt_name = cli_opt_string (cli, "libvirt-snapshot");
+  g_autoptr(GStrvBuilder) targets = g_strv_builder_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
-  if (cli->action_argv == NULL || cli->action_argv[0] == NULL)
+  if (libvirt_name != NULL)
+    {
+      if (!quiesce_transport_libvirt_is_supported ())
+        {
+          g_set_error_literal (error, CLI_ERROR, CLI_ERROR_CONNECT,
+                               "--libvirt-snapshot: the libvirt transport is not built in "
+                               "this version of quiesce");
+          return FALSE;
+        }
+      if (cli->action_argv != NULL)
+        {
+          g_set_error_literal (error, CLI_ERROR, CLI_ERROR_USAGE,
+                               "--libvirt-snapshot NAME is the action: it takes no "
+                               "-- COMMAND");
+          return FALSE;
+        }
+      if (libvirt_name[0] == '\0')
+        {
+          g_set_error_literal (error, CLI_ERROR, CLI_ERROR_USAGE,
+                               "--libvirt-snapshot needs a snapshot NAME");
+          return FALSE;
+        }
+      if (!uri_is_libvirt (cli))
+        {
+          g_set_error_literal (error, CLI_ERROR, CLI_ERROR_USAGE,
+                               "--libvirt-snapshot needs a libvirt URI, such as "
+                               "-c qemu:///system");
+          return FALSE;
+        }
+    }
+  else if (cli->action_argv == NULL || cli->action_argv[0] == NULL)
     {
       g_set_error_literal (error, CLI_ERROR, CLI_ERROR_USAGE,
-                           "snapshot-create needs the action: -- COMMAND [ARGS...]");
+                           "snapshot-create needs the action: -- COMMAND [ARGS...], or "
+                           "--libvirt-snapshot NAME");
       return FALSE;
     }
   if (disk_opts == NULL)
@@ -318,11 +469,40 @@ cli_run_snapshot_create (Cli *cli, GError **error)
 
       if (!quiesce_snapshot_add_disk (snapshot, disk, eq != NULL ? eq + 1 : NULL, error))
         return FALSE;
+      if (libvirt_name != NULL)
+        {
+          const char *target;
+
+          if (cli->domain == NULL)
+            {
+              g_set_error (error, CLI_ERROR, CLI_ERROR_FAILED,
+                           "--libvirt-snapshot: no XML of domain '%s'", cli->domain_name);
+              return FALSE;
+            }
+          target = disk_target (cli->domain, disk, error);
+          if (target == NULL)
+            return FALSE;
+          if (g_hash_table_add (seen, (gpointer) target))
+            g_strv_builder_add (targets, target);
+        }
     }
-  action = g_new0 (Action, 1);
-  action->argv = g_strdupv (cli->action_argv);
-  action->json = cli->json;
-  quiesce_snapshot_set_action (snapshot, run_action, action, action_free);
+  if (libvirt_name != NULL)
+    {
+      LibvirtAction *action = g_new0 (LibvirtAction, 1);
+
+      action->transport = g_object_ref (quiesce_client_get_transport (client));
+      action->name = g_strdup (libvirt_name);
+      action->targets = g_strv_builder_end (targets);
+      quiesce_snapshot_set_action (snapshot, run_libvirt_action, action, libvirt_action_free);
+    }
+  else
+    {
+      Action *action = g_new0 (Action, 1);
+
+      action->argv = g_strdupv (cli->action_argv);
+      action->json = cli->json;
+      quiesce_snapshot_set_action (snapshot, run_action, action, action_free);
+    }
   quiesce_snapshot_set_reconnect_func (snapshot, reconnect_cb, cli, NULL);
   g_signal_connect (snapshot, "step", G_CALLBACK (step_cb),
                     (gpointer) g_getenv ("QUIESCE_TEST_CRASH_AFTER"));

@@ -167,10 +167,11 @@ START_TEST (test_unsafe_refused)
   g_autoptr (QaHooks) hooks = qa_hooks_new (dir, NULL, 10);
   g_autoptr (GPtrArray) list = NULL;
   g_autofree char *other = g_build_filename (dir, "30-not-root", NULL);
+  g_autofree char *writable = g_build_filename (dir, "20-group-writable", NULL);
 
   logging_hook ("10-ok", NULL);
   logging_hook ("20-group-writable", NULL);
-  ck_assert_int_eq (chmod (g_build_filename (dir, "20-group-writable", NULL), 0775), 0);
+  ck_assert_int_eq (chmod (writable, 0775), 0);
   logging_hook ("30-not-root", NULL);
   ck_assert_int_eq (chown (other, 65534, 65534), 0);
   write_hook ("40-not-executable", "exit 0", 0644);
@@ -189,12 +190,13 @@ START_TEST (test_single_script)
   g_autoptr (GPtrArray) m = mps ();
   QaHookEnv env = { 1, NULL, m };
   g_autofree char *log = NULL;
+  g_autofree char *a_body = g_strdup_printf ("echo \"10-a $1\" >> '%s'", hooklog);
 
   g_mkdir (single_dir, 0755);
   ck_assert (g_file_set_contents (single, body, -1, NULL));
   ck_assert_int_eq (chmod (single, 0755), 0);
   hooks = qa_hooks_new (dir, single, 10);
-  write_hook ("10-a", g_strdup_printf ("echo \"10-a $1\" >> '%s'", hooklog), 0755);
+  write_hook ("10-a", a_body, 0755);
   ck_assert (qa_hooks_run_freeze (hooks, &env, NULL));
   ck_assert (qa_hooks_run_thaw (hooks, &env, NULL));
   log = read_log ();

@@ -13,6 +13,9 @@
 #      `virsh domfsthaw`, as a writer in the guest shows;
 #      quiesce snapshot-create DOMAIN --disk vdb -- COMMAND: COMMAND's
 #      environment, what is frozen while it runs, nothing frozen after;
+#      and snapshot-create DOMAIN --disk vdb --libvirt-snapshot qz1 while
+#      another handle holds /mnt/lv: only vdb moves to an overlay, qz1 is
+#      listed, /mnt/lv stays frozen (its metadata is deleted afterwards);
 #   3. checks that libvirt's errors keep their message (agent timeout,
 #      agent not connected, domain not running, no such domain);
 #   4. boots the same image again with quiesce.swap_agents=1 (qemu-ga on
@@ -276,6 +279,82 @@ for _ in $(seq 50); do
 done
 [ "$st" = "exited 0" ] && ok "a writer on /mnt/part1 finishes after snapshot-create" ||
   nok "a writer on /mnt/part1 finishes after snapshot-create ($st)"
+
+# ---- 2c. snapshot-create --libvirt-snapshot: the point of issue 6, section 3 ------
+# While another tool's handle holds /mnt/lv (vdc), a libvirt disk-only
+# snapshot of vdb alone: only vdb moves to a new overlay, qz1 is listed,
+# and /mnt/lv stays frozen (libvirt's own quiesce would have thawed it).
+
+echo "# ---- quiesce -c $uri snapshot-create --libvirt-snapshot ----"
+# source of TARGET in `virsh domblklist` output
+blk_source() { awk -v t="$2" '$1 == t {print $2}' <<<"$1"; }
+q snapshot-create "$dom" --disk vdb --libvirt-snapshot qz0 -- true
+expect "--libvirt-snapshot with -- COMMAND: usage error (exit 2)" 2 'takes no -- COMMAND'
+q snapshot-create "$dom" --disk dev:/dev/vdb --libvirt-snapshot qz0
+expect "--libvirt-snapshot --disk dev:/dev/vdb (no disk of the XML): refused (exit 4)" 4 \
+  "disk 'dev:/dev/vdb' is no disk of the domain XML"
+q --json domfsfreeze "$dom" --disk vdc --owner other-tool --timeout 300
+other=$(sed -n 's/.*"handle" *: *\([0-9]*\).*/\1/p' <<<"$OUT" | head -1)
+if expect "another tool's handle holds /mnt/lv (domfsfreeze --disk vdc)" 0 '"/mnt/lv"' &&
+   [ -n "$other" ]; then
+  lvpid=$("$run" spawn "$dir" /bin/busybox sh -c 'echo data >/mnt/lv/during-snap && /bin/busybox sync -f /mnt/lv/during-snap')
+  v domblklist "$dom"
+  blk_before=$OUT
+  t0=$EPOCHREALTIME
+  q --state-dir "$dir/state" snapshot-create "$dom" --disk vdb --libvirt-snapshot qz1 --timeout 120
+  expect "quiesce snapshot-create $dom --disk vdb --libvirt-snapshot qz1: exit 0 ($(elapsed "$t0") s)" 0 \
+    'completed' 'Created libvirt snapshot qz1 of vdb'
+  v domblklist "$dom"
+  blk_after=$OUT
+  moved=""
+  for t in $(awk 'NR > 2 && NF {print $1}' <<<"$blk_before"); do
+    [ "$(blk_source "$blk_before" "$t")" != "$(blk_source "$blk_after" "$t")" ] && moved="$moved$t "
+  done
+  if [ "$moved" = "vdb " ] && [ -n "$(blk_source "$blk_after" vdb)" ]; then
+    ok "virsh domblklist: only vdb moved, to a new overlay ($(blk_source "$blk_after" vdb))"
+  else
+    nok "virsh domblklist: the disks that moved are '$moved', not just vdb"
+  fi
+  v snapshot-list "$dom" --disk-only
+  expect "virsh snapshot-list --disk-only lists qz1" 0 'qz1' 'disk-snapshot'
+  v snapshot-dumpxml "$dom" qz1
+  expect "virsh snapshot-dumpxml qz1: vdb external, vdc not snapshotted" 0 \
+    "<disk name='vdb' snapshot='external'" "<disk name='vdc' snapshot='no'"
+  wpid=$("$run" spawn "$dir" /bin/busybox sh -c 'echo data >/mnt/part1/after-lvsnap && /bin/busybox sync -f /mnt/part1/after-lvsnap')
+  st=running
+  for _ in $(seq 50); do
+    st=$("$run" status "$dir" "$wpid")
+    [ "$st" = running ] || break
+    sleep 0.2
+  done
+  [ "$st" = "exited 0" ] && ok "a writer on /mnt/part1 finishes after --libvirt-snapshot (vdb thawed)" ||
+    nok "a writer on /mnt/part1 finishes after --libvirt-snapshot ($st)"
+  st=$("$run" status "$dir" "$lvpid")
+  [ "$st" = running ] && ok "a writer on /mnt/lv still blocks: the other handle's freeze is untouched" ||
+    nok "a writer on /mnt/lv still blocks after --libvirt-snapshot (writer: $st)"
+  q domfsstatus "$dom"
+  expect "quiesce domfsstatus: only the other tool's handle, on /mnt/lv" 0 'frozen' 'other-tool' '/mnt/lv'
+  q domfsthaw "$dom" --handle "$other"
+  expect "the other tool releases its handle" 0 'Thawed 1 filesystem(s)'
+  st=running
+  for _ in $(seq 50); do
+    st=$("$run" status "$dir" "$lvpid")
+    [ "$st" = running ] || break
+    sleep 0.2
+  done
+  [ "$st" = "exited 0" ] && ok "the /mnt/lv writer finishes once the other handle is released" ||
+    nok "the /mnt/lv writer finishes once the other handle is released ($st)"
+  # KEY:VALUE is mapped to its target through the domain XML
+  q --state-dir "$dir/state" snapshot-create "$dom" --disk serial:QZ-PART --libvirt-snapshot qz2
+  expect "--disk serial:QZ-PART --libvirt-snapshot qz2: mapped to vdb" 0 'completed' \
+    'Created libvirt snapshot qz2 of vdb'
+  v snapshot-delete "$dom" qz2 --metadata
+  expect "virsh snapshot-delete qz2 --metadata" 0 'qz2'
+  v snapshot-delete "$dom" qz1 --metadata
+  expect "virsh snapshot-delete qz1 --metadata" 0 'qz1'
+else
+  [ -n "$other" ] && q domfsthaw "$dom" --handle "$other"
+fi
 
 # only what this boot added to the domain's log
 if tail -n +"$((domlog_lines + 1))" "$domlog" 2>/dev/null | grep -aq 'tainted: custom-ga-command'; then
