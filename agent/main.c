@@ -12,6 +12,7 @@
 #include "qa-log.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -167,6 +168,9 @@ main (int argc, char **argv)
   g_autoptr (QaDaemon) daemon = NULL;
 
   setlocale (LC_ALL, "");
+  /* a client that closes while its reply is being written must cost the
+   * agent an EPIPE on that connection, not its life */
+  signal (SIGPIPE, SIG_IGN);
   context = g_option_context_new ("- freeze and thaw filesystems for VM snapshots, by handle");
   g_option_context_set_summary (
       context, "A guest agent that speaks the QEMU guest agent protocol. Freezes return handles;\n"
