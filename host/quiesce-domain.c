@@ -51,6 +51,22 @@ G_DEFINE_TYPE (QuiesceDomain, quiesce_domain, G_TYPE_OBJECT)
 
 G_DEFINE_QUARK (quiesce-domain-error-quark, quiesce_domain_error)
 
+
+/* an element that repeats (a second <source>, <target> ...) replaces the
+ * first one's values instead of leaking them (found by fuzz-domain-xml) */
+static void
+take_str (char **field, char *value)
+{
+  g_free (*field);
+  *field = value;
+}
+
+static void
+set_str (char **field, const char *value)
+{
+  take_str (field, g_strdup (value));
+}
+
 static void
 qh_controller_free (QhController *controller)
 {
@@ -184,8 +200,7 @@ parse_disk_address (QuiesceDomainDisk *disk,
 {
   const char *type = attr_get (names, values, "type");
 
-  g_free (disk->address_type);
-  disk->address_type = g_strdup (type);
+  set_str (&disk->address_type, type);
   if (g_strcmp0 (type, "pci") == 0)
     return parse_pci_address (names, values, &disk->pci, error);
   if (g_strcmp0 (type, "drive") == 0)
@@ -222,18 +237,18 @@ parse_disk_source (QuiesceDomainDisk *disk, const char **names, const char **val
     path = attr_get (names, values, "dir");
   if (pool != NULL || volume != NULL)
     {
-      disk->source_pool = g_strdup (pool);
-      disk->source_volume = g_strdup (volume);
-      disk->source = g_strdup_printf ("%s/%s", pool != NULL ? pool : "",
-                                      volume != NULL ? volume : "");
+      set_str (&disk->source_pool, pool);
+      set_str (&disk->source_volume, volume);
+      take_str (&disk->source, g_strdup_printf ("%s/%s", pool != NULL ? pool : "",
+                                                volume != NULL ? volume : ""));
     }
   else if (protocol != NULL)
     {
-      disk->source_protocol = g_strdup (protocol);
-      disk->source = g_strdup (attr_get (names, values, "name"));
+      set_str (&disk->source_protocol, protocol);
+      set_str (&disk->source, attr_get (names, values, "name"));
     }
   else if (path != NULL)
-    disk->source = g_strdup (path);
+    set_str (&disk->source, path);
   /* an nvme disk's <source type='pci'> names a host PCI function in a
    * child <address>; it is not a path and not the guest's address */
 }
@@ -272,20 +287,20 @@ parse_start (GMarkupParseContext *context,
 
       g_clear_pointer (&parse->disk, quiesce_domain_disk_unref);
       parse->disk = qh_domain_disk_new (current_line (parse));
-      parse->disk->source_type = g_strdup (attr_get (names, values, "type"));
-      parse->disk->device = g_strdup (device != NULL ? device : "disk");
+      set_str (&parse->disk->source_type, attr_get (names, values, "type"));
+      set_str (&parse->disk->device, device != NULL ? device : "disk");
     }
   else if (strcmp (path, "/domain/devices/disk/driver") == 0)
-    parse->disk->driver_type = g_strdup (attr_get (names, values, "type"));
+    set_str (&parse->disk->driver_type, attr_get (names, values, "type"));
   else if (strcmp (path, "/domain/devices/disk/source") == 0)
     parse_disk_source (parse->disk, names, values);
   else if (strcmp (path, "/domain/devices/disk/target") == 0)
     {
-      parse->disk->target = g_strdup (attr_get (names, values, "dev"));
-      parse->disk->bus = g_strdup (attr_get (names, values, "bus"));
+      set_str (&parse->disk->target, attr_get (names, values, "dev"));
+      set_str (&parse->disk->bus, attr_get (names, values, "bus"));
     }
   else if (strcmp (path, "/domain/devices/disk/alias") == 0)
-    parse->disk->alias = g_strdup (attr_get (names, values, "name"));
+    set_str (&parse->disk->alias, attr_get (names, values, "name"));
   else if (strcmp (path, "/domain/devices/disk/address") == 0)
     parse_disk_address (parse->disk, names, values, error);
   else if (strcmp (path, "/domain/devices/controller") == 0)
@@ -295,8 +310,8 @@ parse_start (GMarkupParseContext *context,
 
       g_clear_pointer (&parse->controller, qh_controller_free);
       parse->controller = g_new0 (QhController, 1);
-      parse->controller->type = g_strdup (attr_get (names, values, "type"));
-      parse->controller->model = g_strdup (attr_get (names, values, "model"));
+      set_str (&parse->controller->type, attr_get (names, values, "type"));
+      set_str (&parse->controller->model, attr_get (names, values, "model"));
       parse->controller->index = -1;
       if (index != NULL)
         {
@@ -425,7 +440,7 @@ resolve_controllers (QuiesceDomain *self)
         controller = find_controller (self->controllers, "usb", disk->usb_bus);
       if (controller == NULL)
         continue;
-      disk->controller_model = g_strdup (controller->model);
+      set_str (&disk->controller_model, controller->model);
       disk->has_controller_pci = controller->has_pci;
       disk->controller_pci = controller->pci;
     }
