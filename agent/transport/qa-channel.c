@@ -148,7 +148,17 @@ qa_channel_close (QaChannel *ch)
     ch->closed_func (ch, ch->user_data);
 }
 
-/* the host side of a virtio port went away: forget the conversation */
+/* The host side of a virtio port went away, or seems to have.
+ *
+ * The guest kernel learns of a host hang-up and of the next connection
+ * through control messages that it handles later than the data: bytes
+ * from the new host may already have been read, and their reply queued,
+ * when read() returns 0 for the old one.  So nothing is dropped here: the
+ * messages read are answered and the replies owed are written when the
+ * host is back (a client skips stale replies with guest-sync, as the
+ * protocol says).  Only a partial message is forgotten.  A port with no
+ * host polls as readable and hung up at once, so the fd is left alone
+ * until a retry timer looks again. */
 static void
 hang_up (QaChannel *ch)
 {
@@ -158,8 +168,6 @@ hang_up (QaChannel *ch)
       return;
     }
   qw_framer_reset (ch->framer);
-  g_queue_clear_full (&ch->inbox, (GDestroyNotify) in_item_free);
-  g_byte_array_set_size (ch->outbox, 0);
   if (ch->read_id != 0)
     {
       g_source_remove (ch->read_id);
@@ -170,9 +178,8 @@ hang_up (QaChannel *ch)
       g_source_remove (ch->write_id);
       ch->write_id = 0;
     }
-  /* a virtio port with no host on the other side polls as readable
-   * (POLLHUP) at once: look again only after a pause */
-  ch->retry_id = g_timeout_add (RETRY_MS, on_retry, ch);
+  if (ch->retry_id == 0)
+    ch->retry_id = g_timeout_add (RETRY_MS, on_retry, ch);
 }
 
 static gboolean
@@ -204,7 +211,13 @@ on_writable (gint fd, GIOCondition cond, gpointer user_data)
   ch->write_id = 0;
   qa_channel_ref (ch);
   if (flush (ch))
-    update_watches (ch);
+    {
+      /* a virtio port with no host: writable never, hung up always */
+      if (ch->outbox->len > 0 && (cond & G_IO_HUP) != 0)
+        hang_up (ch);
+      else
+        update_watches (ch);
+    }
   qa_channel_unref (ch);
   return G_SOURCE_REMOVE;
 }
@@ -267,10 +280,11 @@ update_watches (QaChannel *ch)
       qa_channel_close (ch);
       return;
     }
+  if (ch->retry_id != 0)
+    return; /* after a hang-up: on_retry looks again */
   if (ch->outbox->len > 0 && ch->write_id == 0)
     ch->write_id = g_unix_fd_add (ch->fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, on_writable, ch);
-  want_read = !ch->eof && ch->inbox.length < MAX_INBOX && ch->outbox->len < MAX_OUTBOX
-              && ch->retry_id == 0;
+  want_read = !ch->eof && ch->inbox.length < MAX_INBOX && ch->outbox->len < MAX_OUTBOX;
   if (want_read && ch->read_id == 0)
     {
       ch->read_id = g_unix_fd_add (ch->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, ch);

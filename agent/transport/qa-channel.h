@@ -6,7 +6,8 @@
  * its reply, so replies leave in request order.  Reading pauses while a
  * few messages wait or output backs up, which bounds per-peer memory.
  * A persistent channel (virtio-serial) survives the host closing its
- * side: it forgets the partial input and polls again 100 ms later. */
+ * side: it forgets a partial message, keeps the replies owed, and polls
+ * again 100 ms later. */
 #pragma once
 
 #include <glib.h>
