@@ -9,16 +9,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define READ_CHUNK 65536
 #define MAX_INBOX 8                   /* messages waiting before reading pauses */
 #define MAX_OUTBOX (4 * 1024 * 1024) /* bytes waiting before reading pauses */
 #define RETRY_MS 100                 /* virtio-serial: poll again after a hang-up */
+#define OUTBOX_KEEP (256 * 1024)     /* an outbox that grew past this is freed once empty */
 
 typedef struct
 {
   gboolean is_error;
+  guint repeat; /* an error: how many times in a row it came */
   char *text;
   gsize len;
 } InItem;
@@ -36,6 +42,9 @@ struct _QaChannel
   gboolean eof;     /* the peer shut its side: answer what came, then close */
   gboolean processing;
   GByteArray *outbox;
+  gsize out_pos;    /* bytes of outbox already written */
+  gboolean out_big; /* the outbox grew past OUTBOX_KEEP */
+  guint64 bytes_in;
   guint read_id;
   guint write_id;
   guint retry_id;
@@ -45,6 +54,39 @@ struct _QaChannel
 };
 
 static void update_watches (QaChannel *ch);
+
+/* Memory a flood left behind goes back to the system: a client that sends
+ * garbage and never reads its error replies makes a few MiB of outbox and
+ * tens of thousands of small items, which glibc keeps (its mmap threshold
+ * rises after the first big free) unless told to trim. */
+static void
+release_memory (void)
+{
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+}
+
+static gsize
+out_pending (const QaChannel *ch)
+{
+  return ch->outbox->len - ch->out_pos;
+}
+
+static void
+outbox_reset (QaChannel *ch)
+{
+  ch->out_pos = 0;
+  if (ch->out_big)
+    {
+      g_byte_array_unref (ch->outbox);
+      ch->outbox = g_byte_array_new ();
+      ch->out_big = FALSE;
+      release_memory ();
+    }
+  else
+    g_byte_array_set_size (ch->outbox, 0);
+}
 static void process (QaChannel *ch);
 static gboolean on_retry (gpointer user_data);
 
@@ -59,9 +101,19 @@ static void
 on_frame (QwFrameKind kind, const char *text, gsize len, gpointer user_data)
 {
   QaChannel *ch = user_data;
-  InItem *item = g_new0 (InItem, 1);
+  InItem *item, *last = g_queue_peek_tail (&ch->inbox);
 
+  /* a run of the same error (garbage lines) is one item with a count:
+   * memory stays flat however many lines one read brings */
+  if (kind == QW_FRAME_ERROR && last != NULL && last->is_error && last->repeat < G_MAXUINT
+      && last->len == len && memcmp (last->text, text, len) == 0)
+    {
+      last->repeat++;
+      return;
+    }
+  item = g_new0 (InItem, 1);
   item->is_error = kind == QW_FRAME_ERROR;
+  item->repeat = 1;
   item->text = g_strndup (text, len);
   item->len = len;
   g_queue_push_tail (&ch->inbox, item);
@@ -114,6 +166,8 @@ qa_channel_unref (QaChannel *ch)
   g_queue_clear_full (&ch->inbox, (GDestroyNotify) in_item_free);
   g_byte_array_unref (ch->outbox);
   g_free (ch->peer);
+  if (ch->out_big || ch->bytes_in > OUTBOX_KEEP)
+    release_memory ();
   g_free (ch);
 }
 
@@ -142,7 +196,7 @@ qa_channel_close (QaChannel *ch)
       ch->fd = -1;
     }
   g_queue_clear_full (&ch->inbox, (GDestroyNotify) in_item_free);
-  g_byte_array_set_size (ch->outbox, 0);
+  outbox_reset (ch);
   g_debug ("%s: closed", ch->peer);
   if (ch->closed_func != NULL)
     ch->closed_func (ch, ch->user_data);
@@ -185,9 +239,9 @@ hang_up (QaChannel *ch)
 static gboolean
 flush (QaChannel *ch)
 {
-  while (ch->outbox->len > 0)
+  while (out_pending (ch) > 0)
     {
-      ssize_t n = write (ch->fd, ch->outbox->data, ch->outbox->len);
+      ssize_t n = write (ch->fd, ch->outbox->data + ch->out_pos, out_pending (ch));
       if (n < 0)
         {
           if (errno == EINTR)
@@ -198,8 +252,9 @@ flush (QaChannel *ch)
           hang_up (ch);
           return FALSE;
         }
-      g_byte_array_remove_range (ch->outbox, 0, (guint) n);
+      ch->out_pos += (gsize) n;
     }
+  outbox_reset (ch);
   return TRUE;
 }
 
@@ -213,10 +268,13 @@ on_writable (gint fd, GIOCondition cond, gpointer user_data)
   if (flush (ch))
     {
       /* a virtio port with no host: writable never, hung up always */
-      if (ch->outbox->len > 0 && (cond & G_IO_HUP) != 0)
+      if (out_pending (ch) > 0 && (cond & G_IO_HUP) != 0)
         hang_up (ch);
       else
-        update_watches (ch);
+        {
+          process (ch);
+          update_watches (ch);
+        }
     }
   qa_channel_unref (ch);
   return G_SOURCE_REMOVE;
@@ -251,6 +309,7 @@ on_readable (gint fd, GIOCondition cond, gpointer user_data)
     }
   else
     {
+      ch->bytes_in += (guint64) n;
       qw_framer_feed (ch->framer, buf, (gsize) n);
       process (ch);
       update_watches (ch);
@@ -275,16 +334,16 @@ update_watches (QaChannel *ch)
 
   if (ch->closed)
     return;
-  if (ch->eof && !ch->waiting && ch->inbox.length == 0 && ch->outbox->len == 0)
+  if (ch->eof && !ch->waiting && ch->inbox.length == 0 && out_pending (ch) == 0)
     {
       qa_channel_close (ch);
       return;
     }
   if (ch->retry_id != 0)
     return; /* after a hang-up: on_retry looks again */
-  if (ch->outbox->len > 0 && ch->write_id == 0)
+  if (out_pending (ch) > 0 && ch->write_id == 0)
     ch->write_id = g_unix_fd_add (ch->fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, on_writable, ch);
-  want_read = !ch->eof && ch->inbox.length < MAX_INBOX && ch->outbox->len < MAX_OUTBOX;
+  want_read = !ch->eof && ch->inbox.length < MAX_INBOX && out_pending (ch) < MAX_OUTBOX;
   if (want_read && ch->read_id == 0)
     {
       ch->read_id = g_unix_fd_add (ch->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, ch);
@@ -304,12 +363,20 @@ queue_bytes (QaChannel *ch, GBytes *bytes, gboolean delimit)
 
   if (ch->closed)
     return;
+  if (ch->out_pos > 0 && ch->out_pos >= ch->outbox->len / 2)
+    {
+      /* what was written goes; the copy is at most what stays */
+      g_byte_array_remove_range (ch->outbox, 0, (guint) ch->out_pos);
+      ch->out_pos = 0;
+    }
   if (delimit)
     {
       guint8 ff = 0xff;
       g_byte_array_append (ch->outbox, &ff, 1);
     }
   g_byte_array_append (ch->outbox, data, (guint) len);
+  if (ch->outbox->len > OUTBOX_KEEP)
+    ch->out_big = TRUE;
   if (flush (ch))
     update_watches (ch);
 }
@@ -336,7 +403,9 @@ process (QaChannel *ch)
     return;
   ch->processing = TRUE;
   qa_channel_ref (ch);
-  while (!ch->closed && !ch->waiting && ch->inbox.length > 0)
+  /* a full outbox holds the rest back: one read of garbage is thousands of
+   * error replies, and they wait here as items, not as reply text */
+  while (!ch->closed && !ch->waiting && ch->inbox.length > 0 && out_pending (ch) < MAX_OUTBOX)
     {
       InItem *item = g_queue_pop_head (&ch->inbox);
 
@@ -344,7 +413,12 @@ process (QaChannel *ch)
         {
           g_autoptr (GBytes) bytes = qw_reply_error_literal (QW_ERROR_GENERIC, item->text, NULL);
           g_debug ("%s: %s", ch->peer, item->text);
-          queue_bytes (ch, bytes, FALSE);
+          queue_bytes (ch, bytes, FALSE); /* may close the channel */
+          if (--item->repeat > 0 && !ch->closed)
+            {
+              g_queue_push_head (&ch->inbox, item);
+              continue;
+            }
         }
       else
         {
