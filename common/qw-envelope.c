@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "qw-error.h"
+#include "qw-json-reader.h"
 
 void
 qw_request_free (QwRequest *request)
@@ -24,16 +25,17 @@ qw_request_free (QwRequest *request)
 
 /* the checks of qemu's qmp_dispatch_check_obj(), in member order */
 static gboolean
-qw_request_check_members (JsonObject *obj, GError **error)
+qw_request_check_members (const char *const *names, JsonNode *const *nodes, guint n,
+                          GError **error)
 {
-  g_autoptr(GList) members = json_object_get_members (obj);
+  gboolean has_execute = FALSE;
 
-  for (GList *l = members; l != NULL; l = l->next)
+  for (guint i = 0; i < n; i++)
     {
-      const char *name = l->data;
-      JsonNode *node = json_object_get_member (obj, name);
+      const char *name = names[i];
+      JsonNode *node = nodes[i];
 
-      if (g_strcmp0 (name, "execute") == 0)
+      if (strcmp (name, "execute") == 0)
         {
           if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
             {
@@ -41,8 +43,9 @@ qw_request_check_members (JsonObject *obj, GError **error)
                                    "QMP input member 'execute' must be a string");
               return FALSE;
             }
+          has_execute = TRUE;
         }
-      else if (g_strcmp0 (name, "arguments") == 0)
+      else if (strcmp (name, "arguments") == 0)
         {
           if (!JSON_NODE_HOLDS_OBJECT (node))
             {
@@ -51,19 +54,130 @@ qw_request_check_members (JsonObject *obj, GError **error)
               return FALSE;
             }
         }
-      else if (g_strcmp0 (name, "id") != 0)
+      else if (strcmp (name, "id") != 0)
         {
           g_set_error (error, QW_ERROR, QW_ERROR_GENERIC, "QMP input member '%s' is unexpected",
                        name);
           return FALSE;
         }
     }
-  if (!json_object_has_member (obj, "execute"))
+  if (!has_execute)
     {
       g_set_error_literal (error, QW_ERROR, QW_ERROR_GENERIC, "QMP input lacks member 'execute'");
       return FALSE;
     }
   return TRUE;
+}
+
+/* the request from its members (names[i] -> nodes[i], in order, no
+ * duplicates); the nodes stay the caller's, and the id is copied when
+ * they belong to a tree the caller frees (its parent would dangle) */
+static QwRequest *
+qw_request_from_members (const char *const *names, JsonNode *const *nodes, guint n,
+                         gboolean copy_id, JsonNode **id_out, GError **error)
+{
+  QwRequest *request;
+  JsonNode *execute = NULL, *arguments = NULL, *id = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (strcmp (names[i], "execute") == 0)
+        execute = nodes[i];
+      else if (strcmp (names[i], "arguments") == 0)
+        arguments = nodes[i];
+      else if (strcmp (names[i], "id") == 0)
+        id = nodes[i];
+    }
+  /* qemu-ga reads "id" before it checks the rest, so it echoes it on
+   * envelope errors too */
+  if (id != NULL && id_out != NULL)
+    *id_out = copy_id ? json_node_copy (id) : json_node_ref (id);
+  if (!qw_request_check_members (names, nodes, n, error))
+    return NULL;
+
+  request = g_new0 (QwRequest, 1);
+  request->execute = g_strdup (json_node_get_string (execute));
+  if (arguments != NULL)
+    request->arguments = json_object_ref (json_node_get_object (arguments));
+  else
+    request->arguments = json_object_new ();
+  if (id != NULL)
+    request->id = copy_id ? json_node_copy (id) : json_node_ref (id);
+  return request;
+}
+
+/* The usual request, read without a JsonParser.  FALSE when the text is
+ * anything but an object of distinct members in plain JSON: the caller then
+ * asks json-glib, whose messages the replies quote. */
+static gboolean
+qw_request_parse_fast (const char *text, gsize len, JsonNode **id_out, QwRequest **out,
+                       GError **error)
+{
+  const char *p = text, *end = text + len;
+  /* a request has three members at most; with no duplicates, the fourth
+   * is already the unexpected one, so eight is plenty */
+  char *names[8] = { NULL };
+  JsonNode *nodes[8] = { NULL };
+  guint n_names = 0, n_nodes = 0;
+  gboolean ok = FALSE;
+
+  qw_json_reader_skip_ws (&p, end);
+  if (p >= end || *p != '{')
+    goto out;
+  p++;
+  qw_json_reader_skip_ws (&p, end);
+  if (p < end && *p == '}')
+    p++;
+  else
+    for (;;)
+      {
+        char *name;
+        JsonNode *value;
+
+        qw_json_reader_skip_ws (&p, end);
+        if (n_names == G_N_ELEMENTS (names))
+          goto out;
+        name = qw_json_reader_string (&p, end);
+        if (name == NULL)
+          goto out;
+        names[n_names++] = name;
+        for (guint i = 0; i + 1 < n_names; i++)
+          if (strcmp (names[i], name) == 0)
+            goto out;
+        qw_json_reader_skip_ws (&p, end);
+        if (p >= end || *p != ':')
+          goto out;
+        p++;
+        qw_json_reader_skip_ws (&p, end);
+        value = qw_json_reader_value (&p, end, 1);
+        if (value == NULL)
+          goto out;
+        nodes[n_nodes++] = value;
+        qw_json_reader_skip_ws (&p, end);
+        if (p < end && *p == ',')
+          {
+            p++;
+            continue;
+          }
+        if (p < end && *p == '}')
+          {
+            p++;
+            break;
+          }
+        goto out;
+      }
+  qw_json_reader_skip_ws (&p, end);
+  if (p != end)
+    goto out;
+  ok = TRUE;
+  *out = qw_request_from_members ((const char *const *) names, nodes, n_nodes, FALSE, id_out,
+                                  error);
+out:
+  for (guint i = 0; i < n_names; i++)
+    g_free (names[i]);
+  for (guint i = 0; i < n_nodes; i++)
+    json_node_unref (nodes[i]);
+  return ok;
 }
 
 /**
@@ -97,12 +211,15 @@ thread_parser (void)
 QwRequest *
 qw_request_parse (const char *text, gsize len, JsonNode **id_out, GError **error)
 {
-  JsonParser *parser = thread_parser ();
+  JsonParser *parser;
   g_autoptr(GError) error_local = NULL;
-  g_autoptr(QwRequest) request = NULL;
+  QwRequest *request = NULL;
   JsonNode *root;
   JsonObject *obj;
-  JsonNode *id;
+  g_autoptr(GList) members = NULL;
+  g_autofree const char **names = NULL;
+  g_autofree JsonNode **nodes = NULL;
+  guint n = 0;
 
   g_return_val_if_fail (text != NULL || len == 0, NULL);
 
@@ -113,6 +230,10 @@ qw_request_parse (const char *text, gsize len, JsonNode **id_out, GError **error
       g_set_error_literal (error, QW_ERROR, QW_ERROR_GENERIC, "JSON parse error, message too long");
       return NULL;
     }
+  if (text != NULL && qw_request_parse_fast (text, len, id_out, &request, error))
+    return request;
+
+  parser = thread_parser ();
   if (!json_parser_load_from_data (parser, text != NULL ? text : "", (gssize) len, &error_local))
     {
       g_set_error (error, QW_ERROR, QW_ERROR_GENERIC, "JSON parse error, %s",
@@ -126,24 +247,15 @@ qw_request_parse (const char *text, gsize len, JsonNode **id_out, GError **error
       return NULL;
     }
   obj = json_node_get_object (root);
-
-  /* qemu-ga reads "id" before it checks the rest, so it echoes it on
-   * envelope errors too */
-  id = json_object_get_member (obj, "id");
-  if (id != NULL && id_out != NULL)
-    *id_out = json_node_copy (id);
-  if (!qw_request_check_members (obj, error))
-    return NULL;
-
-  request = g_new0 (QwRequest, 1);
-  request->execute = g_strdup (json_object_get_string_member (obj, "execute"));
-  if (json_object_has_member (obj, "arguments"))
-    request->arguments = json_object_ref (json_object_get_object_member (obj, "arguments"));
-  else
-    request->arguments = json_object_new ();
-  if (id != NULL)
-    request->id = json_node_copy (id);
-  return g_steal_pointer (&request);
+  members = json_object_get_members (obj);
+  names = g_new0 (const char *, g_list_length (members) + 1);
+  nodes = g_new0 (JsonNode *, g_list_length (members) + 1);
+  for (GList *l = members; l != NULL; l = l->next, n++)
+    {
+      names[n] = l->data;
+      nodes[n] = json_object_get_member (obj, l->data);
+    }
+  return qw_request_from_members (names, nodes, n, TRUE, id_out, error);
 }
 
 /* strings as qemu's JSON writer does it: invalid UTF-8 (a mount path read
@@ -157,7 +269,16 @@ qw_json_append_string (GString *out, const char *str)
   while (*p != '\0')
     {
       guchar c = (guchar) *p;
+      const char *run = p;
 
+      /* plain ASCII goes in runs */
+      while (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+        c = (guchar) *++p;
+      if (p > run)
+        {
+          g_string_append_len (out, run, p - run);
+          continue;
+        }
       if (c >= 0x80)
         {
           gunichar ch = g_utf8_get_char_validated (p, -1);
@@ -318,51 +439,46 @@ qw_json_compact (JsonNode *node)
   return g_string_free (out, FALSE);
 }
 
-/* compact JSON and a newline; takes the object */
+/* The envelopes are written straight out, without building an object
+ * around the value: member order is qemu-ga's ("return" or "error", then
+ * "id"). */
 static GBytes *
-qw_envelope_to_bytes (JsonObject *obj)
-{
-  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr(GString) str = g_string_new (NULL);
-
-  json_node_take_object (root, obj);
-  qw_json_append (str, root);
-  g_string_append_c (str, '\n');
-  return g_string_free_to_bytes (g_steal_pointer (&str));
-}
-
-static void
-qw_envelope_add_id (JsonObject *obj, JsonNode *id)
+qw_envelope_finish (GString *out, JsonNode *id)
 {
   if (id != NULL)
-    json_object_set_member (obj, "id", json_node_copy (id));
+    {
+      g_string_append (out, ",\"id\":");
+      qw_json_append (out, id);
+    }
+  g_string_append (out, "}\n");
+  return g_string_free_to_bytes (out);
 }
 
 /**
  * qw_reply_return:
- * @value: (nullable): the return value, copied; %NULL means {}
- * @id: (nullable): the request's id, copied
+ * @value: (nullable): the return value; %NULL means {}
+ * @id: (nullable): the request's id
  *
  * Returns: (transfer full): `{"return":VALUE,"id":ID}` and a newline
  */
 GBytes *
 qw_reply_return (JsonNode *value, JsonNode *id)
 {
-  JsonObject *obj = json_object_new ();
+  GString *out = g_string_sized_new (64);
 
+  g_string_append (out, "{\"return\":");
   if (value != NULL)
-    json_object_set_member (obj, "return", json_node_copy (value));
+    qw_json_append (out, value);
   else
-    json_object_set_object_member (obj, "return", json_object_new ());
-  qw_envelope_add_id (obj, id);
-  return qw_envelope_to_bytes (obj);
+    g_string_append (out, "{}");
+  return qw_envelope_finish (out, id);
 }
 
 /**
  * qw_reply_error_literal:
  * @code: a #QwError; unknown codes become GenericError
  * @desc: the text
- * @id: (nullable): the request's id, copied
+ * @id: (nullable): the request's id
  *
  * Returns: (transfer full): `{"error":{"class":C,"desc":D},"id":ID}` and a
  *   newline
@@ -370,14 +486,14 @@ qw_reply_return (JsonNode *value, JsonNode *id)
 GBytes *
 qw_reply_error_literal (int code, const char *desc, JsonNode *id)
 {
-  JsonObject *obj = json_object_new ();
-  JsonObject *err = json_object_new ();
+  GString *out = g_string_sized_new (128);
 
-  json_object_set_string_member (err, "class", qw_error_class_name (code));
-  json_object_set_string_member (err, "desc", desc != NULL ? desc : "");
-  json_object_set_object_member (obj, "error", err);
-  qw_envelope_add_id (obj, id);
-  return qw_envelope_to_bytes (obj);
+  g_string_append (out, "{\"error\":{\"class\":");
+  qw_json_append_string (out, qw_error_class_name (code));
+  g_string_append (out, ",\"desc\":");
+  qw_json_append_string (out, desc != NULL ? desc : "");
+  g_string_append_c (out, '}');
+  return qw_envelope_finish (out, id);
 }
 
 /**
@@ -397,22 +513,27 @@ qw_reply_error (const GError *error, JsonNode *id)
 /**
  * qw_request_build:
  * @execute: the command name
- * @arguments: (nullable): copied
- * @id: (nullable): copied
+ * @arguments: (nullable): the arguments
+ * @id: (nullable): the id
  *
  * Returns: (transfer full): the request and a newline
  */
 GBytes *
 qw_request_build (const char *execute, JsonObject *arguments, JsonNode *id)
 {
-  JsonObject *obj;
+  GString *out;
 
   g_return_val_if_fail (execute != NULL, NULL);
 
-  obj = json_object_new ();
-  json_object_set_string_member (obj, "execute", execute);
+  out = g_string_sized_new (128);
+  g_string_append (out, "{\"execute\":");
+  qw_json_append_string (out, execute);
   if (arguments != NULL)
-    json_object_set_object_member (obj, "arguments", json_object_ref (arguments));
-  qw_envelope_add_id (obj, id);
-  return qw_envelope_to_bytes (obj);
+    {
+      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), arguments);
+
+      g_string_append (out, ",\"arguments\":");
+      qw_json_append (out, node);
+    }
+  return qw_envelope_finish (out, id);
 }

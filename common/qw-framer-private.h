@@ -62,6 +62,7 @@ struct _QwFramer
 
   QwState state;
   GByteArray *buf;       /* the message so far */
+  guint buf_cap;         /* bytes ->buf holds without growing, at most max_message */
   GArray *frames;        /* QwFrame: the open containers, innermost last */
   gboolean reported;     /* an error was already emitted for this message */
   gboolean discarding;   /* over the size cap: lex to its end, store nothing */

@@ -44,6 +44,7 @@ struct _QaChannel
   GByteArray *outbox;
   gsize out_pos;    /* bytes of outbox already written */
   gboolean out_big; /* the outbox grew past OUTBOX_KEEP */
+  gboolean was_big; /* it did once: trim the heap at the end */
   guint64 bytes_in;
   guint read_id;
   guint write_id;
@@ -79,10 +80,12 @@ outbox_reset (QaChannel *ch)
   ch->out_pos = 0;
   if (ch->out_big)
     {
+      /* its own mapping (see main.c): freeing it gives it back; the heap
+       * is trimmed once, when the channel goes */
       g_byte_array_unref (ch->outbox);
       ch->outbox = g_byte_array_new ();
       ch->out_big = FALSE;
-      release_memory ();
+      ch->was_big = TRUE;
     }
   else
     g_byte_array_set_size (ch->outbox, 0);
@@ -166,7 +169,7 @@ qa_channel_unref (QaChannel *ch)
   g_queue_clear_full (&ch->inbox, (GDestroyNotify) in_item_free);
   g_byte_array_unref (ch->outbox);
   g_free (ch->peer);
-  if (ch->out_big || ch->bytes_in > OUTBOX_KEEP)
+  if (ch->out_big || ch->was_big || ch->bytes_in > OUTBOX_KEEP)
     release_memory ();
   g_free (ch);
 }
@@ -284,18 +287,20 @@ static gboolean
 on_readable (gint fd, GIOCondition cond, gpointer user_data)
 {
   QaChannel *ch = user_data;
+  guint self_id = ch->read_id;
+  gboolean keep = FALSE;
   guint8 buf[READ_CHUNK];
   ssize_t n;
 
   n = read (ch->fd, buf, sizeof (buf));
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return G_SOURCE_CONTINUE;
-  ch->read_id = 0; /* every path below replaces or drops this source */
   qa_channel_ref (ch);
   if (n == 0 && !ch->persistent)
     {
       /* a half-close (shutdown(SHUT_WR), "echo ... | socat"): the requests
        * already read still get their replies */
+      ch->read_id = 0;
       ch->eof = TRUE;
       qw_framer_reset (ch->framer);
       process (ch);
@@ -305,6 +310,7 @@ on_readable (gint fd, GIOCondition cond, gpointer user_data)
     {
       if (n < 0)
         g_debug ("%s: read: %s", ch->peer, g_strerror (errno));
+      ch->read_id = 0;
       hang_up (ch);
     }
   else
@@ -313,9 +319,12 @@ on_readable (gint fd, GIOCondition cond, gpointer user_data)
       qw_framer_feed (ch->framer, buf, (gsize) n);
       process (ch);
       update_watches (ch);
+      /* still wanted: the same source goes on (a new one per read was a
+       * tenth of a guest-ping) */
+      keep = ch->read_id != 0 && ch->read_id == self_id;
     }
   qa_channel_unref (ch);
-  return G_SOURCE_REMOVE;
+  return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static gboolean

@@ -8,7 +8,10 @@
  *    own framer unchanged and parses with json-glib;
  *  - a refused request fails in the QW_ERROR domain with a text;
  *  - a parsed request rebuilt with qw_request_build() parses back to the
- *    same command, arguments and id. */
+ *    same command, arguments and id;
+ *  - where qw-json-reader builds a tree from a framed message, json-glib
+ *    takes the message too and the two trees write the same compact text
+ *    (the reader is the agent's fast path, json-glib its fallback). */
 
 #include <json-glib/json-glib.h>
 #include <stdint.h>
@@ -19,6 +22,7 @@
 #include "qw-envelope.h"
 #include "qw-error.h"
 #include "qw-framer.h"
+#include "qw-json-reader.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -132,6 +136,21 @@ dispatch_cb (QwFrameKind kind, const char *text, gsize len, gpointer user_data)
       check_reply (reply);
       return;
     }
+  {
+    g_autoptr(JsonNode) ours = qw_json_reader_parse (text, len);
+
+    if (ours != NULL)
+      {
+        g_autoptr(JsonParser) parser = json_parser_new ();
+        g_autofree char *a = NULL, *b = NULL;
+
+        fuzz_check (json_parser_load_from_data (parser, text, (gssize) len, NULL),
+                    "json-glib takes what the reader takes");
+        a = qw_json_compact (ours);
+        b = qw_json_compact (json_parser_get_root (parser));
+        fuzz_check (strcmp (a, b) == 0, "the reader builds json-glib's tree");
+      }
+  }
   request = qw_request_parse (text, len, &id, &error);
   if (request == NULL)
     {
