@@ -22,6 +22,7 @@
 
 #include "qw-envelope.h"
 #include "qw-framer.h"
+#include "qw-json-reader.h"
 
 #include "quiesce-error.h"
 #include "quiesce-transport.h"
@@ -138,6 +139,59 @@ wait_condition (QuiesceTransportUnix *self,
   return FALSE;
 }
 
+/* The agent refuses a connection (a uid not allowed, too many clients)
+ * with one error line and a close, before it reads anything: that line is
+ * the answer, not the lost connection it leads to.  stale holds what came
+ * before the first 0xFF. */
+static GError *
+refusal_in (const GByteArray *stale)
+{
+  const char *p = (const char *) stale->data, *end = p + stale->len;
+
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', (gsize) (end - p));
+      g_autoptr(JsonNode) node = NULL;
+      g_autoptr(JsonNode) ret = NULL;
+      GError *error = NULL;
+
+      if (nl == NULL)
+        break;
+      node = qw_json_reader_parse (p, (gsize) (nl - p));
+      p = nl + 1;
+      if (node == NULL)
+        continue;
+      ret = quiesce_transport_unwrap_reply (node, &error);
+      if (error != NULL && error->domain == QUIESCE_AGENT_ERROR
+          && (error->code == QUIESCE_AGENT_ERROR_PERMISSION_DENIED
+              || error->code == QUIESCE_AGENT_ERROR_LIMIT_EXCEEDED))
+        {
+          g_prefix_error (&error, "The agent refused the connection: ");
+          return error;
+        }
+      g_clear_error (&error);
+    }
+  return NULL;
+}
+
+/* what the agent left to read on a connection it closed, if a refusal */
+static GError *
+refusal_left (QuiesceTransportUnix *self)
+{
+  g_autoptr(GByteArray) got = g_byte_array_new ();
+  guint8 buf[4096];
+
+  while (got->len < sizeof buf)
+    {
+      gssize n = g_socket_receive_with_blocking (self->socket, (char *) buf, sizeof buf, FALSE,
+                                                 NULL, NULL);
+      if (n <= 0)
+        break;
+      g_byte_array_append (got, buf, (guint) n);
+    }
+  return refusal_in (got);
+}
+
 static gboolean
 send_all (QuiesceTransportUnix *self,
           const guint8 *data,
@@ -165,8 +219,15 @@ send_all (QuiesceTransportUnix *self,
               g_propagate_error (error, g_steal_pointer (&error_local));
               return FALSE;
             }
-          g_set_error (error, QUIESCE_CLIENT_ERROR, QUIESCE_CLIENT_ERROR_DISCONNECTED,
-                       "Cannot send to the agent: %s", error_local->message);
+          {
+            GError *refusal = refusal_left (self);
+
+            if (refusal != NULL)
+              g_propagate_error (error, refusal);
+            else
+              g_set_error (error, QUIESCE_CLIENT_ERROR, QUIESCE_CLIENT_ERROR_DISCONNECTED,
+                           "Cannot send to the agent: %s", error_local->message);
+          }
           close_socket (self);
           return FALSE;
         }
@@ -271,6 +332,7 @@ sync_attempt (QuiesceTransportUnix *self, guint timeout_ms, GCancellable *cancel
   g_autoptr(JsonObject) args = json_object_new ();
   g_autoptr(GBytes) request = NULL;
   g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GByteArray) stale = g_byte_array_new ();
   gboolean seen_ff = FALSE;
   gint64 id;
   const guint8 ff = 0xff;
@@ -295,17 +357,27 @@ sync_attempt (QuiesceTransportUnix *self, guint timeout_ms, GCancellable *cancel
   for (;;)
     {
       guint8 buf[65536];
-      gssize n = receive_some (self, buf, sizeof buf, deadline, cancellable, error);
+      g_autoptr(GError) error_local = NULL;
+      gssize n = receive_some (self, buf, sizeof buf, deadline, cancellable, &error_local);
       const guint8 *start = buf;
 
       if (n < 0)
-        return FALSE;
+        {
+          GError *refusal = NULL;
+
+          if (g_error_matches (error_local, QUIESCE_CLIENT_ERROR, QUIESCE_CLIENT_ERROR_DISCONNECTED))
+            refusal = refusal_in (stale);
+          g_propagate_error (error, refusal != NULL ? refusal : g_steal_pointer (&error_local));
+          return FALSE;
+        }
       if (!seen_ff)
         {
           /* everything before the first 0xFF is stale: late replies,
            * garbage, qemu-ga's error line for our own 0xFF */
           const guint8 *p = memchr (buf, 0xff, (gsize) n);
 
+          if (stale->len < 4096)
+            g_byte_array_append (stale, buf, (guint) MIN ((gsize) (p != NULL ? p - buf : n), 4096));
           if (p == NULL)
             continue;
           seen_ff = TRUE;

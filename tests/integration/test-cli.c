@@ -940,6 +940,28 @@ START_TEST (test_agent_errors)
 }
 END_TEST
 
+/* a connection the agent refuses (here: past --max-clients) exits with
+ * the refusal's class, not as an unreachable agent (3) */
+START_TEST (test_refused)
+{
+  QtHarness *h = qt_harness ();
+  g_autoptr(QtClient) holder = NULL;
+  g_auto(CliRun) r = { 0 };
+
+  qt_agent_start (h, "--max-clients", "1", NULL);
+  g_usleep (300 * 1000); /* the harness's own connection is closing */
+  holder = qt_client_new (h);
+  qt_ping (holder);
+  cli (&r, qt_agent_socket (h), "domping", "vm", NULL);
+  assert_error (&r, 9, "refused the connection");
+  cli_run_clear (&r);
+  g_clear_pointer (&holder, qt_client_free);
+  g_usleep (100 * 1000);
+  cli (&r, qt_agent_socket (h), "domping", "vm", NULL);
+  assert_status (&r, 0);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -955,5 +977,6 @@ main (void)
   qt_suite_add (s, "every-subcommand", test_every_subcommand, 240);
   qt_suite_add (s, "interleaved", test_interleaved, 120);
   qt_suite_add (s, "agent-errors", test_agent_errors, 120);
+  qt_suite_add (s, "refused", test_refused, 60);
   return qt_main (s);
 }
