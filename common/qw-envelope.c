@@ -106,6 +106,34 @@ qw_request_from_members (const char *const *names, JsonNode *const *nodes, guint
   return request;
 }
 
+/* a request has three members at most; with no duplicates, the fourth
+ * is already the unexpected one, so eight is plenty */
+typedef struct
+{
+  char *names[8];
+  JsonNode *nodes[8];
+  guint n;
+} Members;
+
+static gboolean
+take_member (char *name, JsonNode *value, gpointer user_data)
+{
+  Members *m = user_data;
+  gboolean ok = m->n < G_N_ELEMENTS (m->names);
+
+  for (guint i = 0; ok && i < m->n; i++)
+    ok = strcmp (m->names[i], name) != 0;
+  if (!ok)
+    {
+      g_free (name);
+      json_node_unref (value);
+      return FALSE;
+    }
+  m->names[m->n] = name;
+  m->nodes[m->n++] = value;
+  return TRUE;
+}
+
 /* The usual request, read without a JsonParser.  FALSE when the text is
  * anything but an object of distinct members in plain JSON: the caller then
  * asks json-glib, whose messages the replies quote. */
@@ -114,69 +142,24 @@ qw_request_parse_fast (const char *text, gsize len, JsonNode **id_out, QwRequest
                        GError **error)
 {
   const char *p = text, *end = text + len;
-  /* a request has three members at most; with no duplicates, the fourth
-   * is already the unexpected one, so eight is plenty */
-  char *names[8] = { NULL };
-  JsonNode *nodes[8] = { NULL };
-  guint n_names = 0, n_nodes = 0;
-  gboolean ok = FALSE;
+  Members m = { { NULL }, { NULL }, 0 };
+  gboolean ok;
 
   qw_json_reader_skip_ws (&p, end);
-  if (p >= end || *p != '{')
-    goto out;
-  p++;
-  qw_json_reader_skip_ws (&p, end);
-  if (p < end && *p == '}')
-    p++;
-  else
-    for (;;)
-      {
-        char *name;
-        JsonNode *value;
-
-        qw_json_reader_skip_ws (&p, end);
-        if (n_names == G_N_ELEMENTS (names))
-          goto out;
-        name = qw_json_reader_string (&p, end);
-        if (name == NULL)
-          goto out;
-        names[n_names++] = name;
-        for (guint i = 0; i + 1 < n_names; i++)
-          if (strcmp (names[i], name) == 0)
-            goto out;
-        qw_json_reader_skip_ws (&p, end);
-        if (p >= end || *p != ':')
-          goto out;
-        p++;
-        qw_json_reader_skip_ws (&p, end);
-        value = qw_json_reader_value (&p, end, 1);
-        if (value == NULL)
-          goto out;
-        nodes[n_nodes++] = value;
-        qw_json_reader_skip_ws (&p, end);
-        if (p < end && *p == ',')
-          {
-            p++;
-            continue;
-          }
-        if (p < end && *p == '}')
-          {
-            p++;
-            break;
-          }
-        goto out;
-      }
-  qw_json_reader_skip_ws (&p, end);
-  if (p != end)
-    goto out;
-  ok = TRUE;
-  *out = qw_request_from_members ((const char *const *) names, nodes, n_nodes, FALSE, id_out,
-                                  error);
-out:
-  for (guint i = 0; i < n_names; i++)
-    g_free (names[i]);
-  for (guint i = 0; i < n_nodes; i++)
-    json_node_unref (nodes[i]);
+  ok = qw_json_reader_object (&p, end, 0, take_member, &m);
+  if (ok)
+    {
+      qw_json_reader_skip_ws (&p, end);
+      ok = p == end;
+    }
+  if (ok)
+    *out = qw_request_from_members ((const char *const *) m.names, m.nodes, m.n, FALSE, id_out,
+                                    error);
+  for (guint i = 0; i < m.n; i++)
+    {
+      g_free (m.names[i]);
+      json_node_unref (m.nodes[i]);
+    }
   return ok;
 }
 

@@ -189,64 +189,87 @@ literal (const char **pos, const char *end, const char *word)
   return TRUE;
 }
 
+gboolean
+qw_json_reader_object (const char **pos, const char *end, guint depth, QwJsonMemberFunc func,
+                       gpointer user_data)
+{
+  const char *p = *pos;
+
+  if (p >= end || *p != '{' || depth > QW_JSON_READER_MAX_DEPTH)
+    return FALSE;
+  p++;
+  qw_json_reader_skip_ws (&p, end);
+  if (p < end && *p == '}')
+    {
+      *pos = p + 1;
+      return TRUE;
+    }
+  for (;;)
+    {
+      char *name;
+      JsonNode *value;
+
+      qw_json_reader_skip_ws (&p, end);
+      name = qw_json_reader_string (&p, end);
+      if (name == NULL)
+        return FALSE;
+      qw_json_reader_skip_ws (&p, end);
+      if (p >= end || *p != ':')
+        {
+          g_free (name);
+          return FALSE;
+        }
+      p++;
+      qw_json_reader_skip_ws (&p, end);
+      value = qw_json_reader_value (&p, end, depth + 1);
+      if (value == NULL)
+        {
+          g_free (name);
+          return FALSE;
+        }
+      if (!func (name, value, user_data))
+        return FALSE;
+      qw_json_reader_skip_ws (&p, end);
+      if (p < end && *p == ',')
+        {
+          p++;
+          continue;
+        }
+      if (p < end && *p == '}')
+        break;
+      return FALSE;
+    }
+  *pos = p + 1;
+  return TRUE;
+}
+
+static gboolean
+add_member (char *name, JsonNode *value, gpointer user_data)
+{
+  JsonObject *obj = user_data;
+  gboolean fresh = !json_object_has_member (obj, name);
+
+  if (fresh)
+    json_object_set_member (obj, name, value);
+  else
+    json_node_unref (value);
+  g_free (name);
+  return fresh;
+}
+
 static JsonNode *
 read_object (const char **pos, const char *end, guint depth)
 {
-  const char *p = *pos + 1;
   JsonObject *obj = json_object_new ();
-  JsonNode *node;
+  JsonNode *node = NULL;
 
-  qw_json_reader_skip_ws (&p, end);
-  if (p < end && *p == '}')
-    p++;
-  else
-    for (;;)
-      {
-        char *name;
-        JsonNode *value;
-
-        qw_json_reader_skip_ws (&p, end);
-        name = qw_json_reader_string (&p, end);
-        if (name == NULL)
-          goto fail;
-        qw_json_reader_skip_ws (&p, end);
-        if (p >= end || *p != ':' || json_object_has_member (obj, name))
-          {
-            g_free (name);
-            goto fail;
-          }
-        p++;
-        qw_json_reader_skip_ws (&p, end);
-        value = qw_json_reader_value (&p, end, depth + 1);
-        if (value == NULL)
-          {
-            g_free (name);
-            goto fail;
-          }
-        json_object_set_member (obj, name, value);
-        g_free (name);
-        qw_json_reader_skip_ws (&p, end);
-        if (p < end && *p == ',')
-          {
-            p++;
-            continue;
-          }
-        if (p < end && *p == '}')
-          {
-            p++;
-            break;
-          }
-        goto fail;
-      }
-  node = json_node_alloc ();
-  json_node_init_object (node, obj);
+  if (qw_json_reader_object (pos, end, depth, add_member, obj))
+    {
+      node = json_node_alloc ();
+      json_node_init_object (node, obj);
+    }
   json_object_unref (obj);
-  *pos = p;
   return node;
-
-fail:
-  json_object_unref (obj);
-  return NULL;
 }
 
 static JsonNode *

@@ -23,6 +23,14 @@ void qw_json_reader_skip_ws (const char **pos, const char *end);
 /* a string at *pos ('"' first); on success *pos is past it */
 char *qw_json_reader_string (const char **pos, const char *end);
 
+/* a member read: takes name and value; FALSE stops the reading */
+typedef gboolean (*QwJsonMemberFunc) (char *name, JsonNode *value, gpointer user_data);
+
+/* the members of an object at *pos ('{' first), in order, each to func;
+ * on success *pos is past the '}' */
+gboolean qw_json_reader_object (const char **pos, const char *end, guint depth,
+                                QwJsonMemberFunc func, gpointer user_data);
+
 /* a value at *pos; on success *pos is past it */
 JsonNode *qw_json_reader_value (const char **pos, const char *end, guint depth);
 

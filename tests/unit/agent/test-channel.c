@@ -87,23 +87,47 @@ host_write (int fd, const char *text)
   ck_assert_int_eq (write (fd, text, strlen (text)), (ssize_t) strlen (text));
 }
 
-START_TEST (test_in_order)
+/* a channel on one end of a socketpair; the test is the host on the other */
+typedef struct
+{
+  Peer p;
+  QaChannel *ch;
+  int host;
+} Pair;
+
+static void
+pair_open (Pair *t, gboolean persistent, gboolean hold)
 {
   int sv[2];
-  Peer p = { g_ptr_array_new_with_free_func (g_free) };
-  g_autoptr (QaChannel) ch = NULL;
-  g_autoptr (GString) got = NULL;
 
   ck_assert_int_eq (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  ch = qa_channel_new (sv[0], FALSE, 4096, "test");
-  qa_channel_start (ch, on_message, on_closed, &p);
-  host_write (sv[1], "{\"execute\":\"a\"}{\"execute\":\"b\"}\n{\"execute\":\"c\"}");
-  got = host_read (sv[1], 3 * strlen ("{\"return\":1}\n"), 5000);
+  t->p.texts = g_ptr_array_new_with_free_func (g_free);
+  t->p.hold = hold;
+  t->ch = qa_channel_new (sv[0], persistent, 4096, persistent ? "vport" : "test");
+  t->host = sv[1];
+  qa_channel_start (t->ch, on_message, on_closed, &t->p);
+}
+
+static void
+pair_close (Pair *t)
+{
+  close (t->host);
+  qa_channel_unref (t->ch);
+  g_ptr_array_unref (t->p.texts);
+}
+
+START_TEST (test_in_order)
+{
+  Pair t = { 0 };
+  g_autoptr (GString) got = NULL;
+
+  pair_open (&t, FALSE, FALSE);
+  host_write (t.host, "{\"execute\":\"a\"}{\"execute\":\"b\"}\n{\"execute\":\"c\"}");
+  got = host_read (t.host, 3 * strlen ("{\"return\":1}\n"), 5000);
   ck_assert_str_eq (got->str, "{\"return\":1}\n{\"return\":2}\n{\"return\":3}\n");
-  ck_assert_uint_eq (p.texts->len, 3);
-  ck_assert_str_eq (g_ptr_array_index (p.texts, 2), "{\"execute\":\"c\"}");
-  close (sv[1]);
-  g_ptr_array_unref (p.texts);
+  ck_assert_uint_eq (t.p.texts->len, 3);
+  ck_assert_str_eq (g_ptr_array_index (t.p.texts, 2), "{\"execute\":\"c\"}");
+  pair_close (&t);
 }
 END_TEST
 
@@ -111,27 +135,22 @@ END_TEST
  * the channel closes after them */
 START_TEST (test_half_close)
 {
-  int sv[2];
-  Peer p = { g_ptr_array_new_with_free_func (g_free), NULL, TRUE };
-  g_autoptr (QaChannel) ch = NULL;
+  Pair t = { 0 };
   g_autoptr (GString) got = NULL;
   g_autoptr (GBytes) reply = g_bytes_new_static ("{\"return\":{}}\n", 14);
 
-  ck_assert_int_eq (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  ch = qa_channel_new (sv[0], FALSE, 4096, "test");
-  qa_channel_start (ch, on_message, on_closed, &p);
-  host_write (sv[1], "{\"execute\":\"slow\"}\n");
-  ck_assert_int_eq (shutdown (sv[1], SHUT_WR), 0);
+  pair_open (&t, FALSE, TRUE);
+  host_write (t.host, "{\"execute\":\"slow\"}\n");
+  ck_assert_int_eq (shutdown (t.host, SHUT_WR), 0);
   spin_ms (200);
-  ck_assert_ptr_nonnull (p.held);
-  ck_assert (!p.closed);
-  qa_channel_reply (p.held, reply, FALSE);
-  got = host_read (sv[1], 14, 5000);
+  ck_assert_ptr_nonnull (t.p.held);
+  ck_assert (!t.p.closed);
+  qa_channel_reply (t.p.held, reply, FALSE);
+  got = host_read (t.host, 14, 5000);
   ck_assert_str_eq (got->str, "{\"return\":{}}\n");
   spin_ms (50);
-  ck_assert (p.closed);
-  close (sv[1]);
-  g_ptr_array_unref (p.texts);
+  ck_assert (t.p.closed);
+  pair_close (&t);
 }
 END_TEST
 
@@ -140,9 +159,7 @@ END_TEST
  * the host, and the channel serves the next request after the pause */
 START_TEST (test_persistent_keeps_owed_reply)
 {
-  int sv[2];
-  Peer p = { g_ptr_array_new_with_free_func (g_free), NULL, TRUE };
-  g_autoptr (QaChannel) ch = NULL;
+  Pair t = { 0 };
   g_autoptr (GString) got = NULL;
   g_autoptr (GString) big = g_string_new ("{\"return\":\"");
   g_autoptr (GBytes) reply = NULL;
@@ -154,22 +171,19 @@ START_TEST (test_persistent_keeps_owed_reply)
   want = big->len;
   reply = g_bytes_new (big->str, big->len);
 
-  ck_assert_int_eq (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  ch = qa_channel_new (sv[0], TRUE, 4096, "vport");
-  qa_channel_start (ch, on_message, on_closed, &p);
-  host_write (sv[1], "{\"execute\":\"guest-info\"}\n");
+  pair_open (&t, TRUE, TRUE);
+  host_write (t.host, "{\"execute\":\"guest-info\"}\n");
   spin_ms (100);
-  ck_assert_ptr_nonnull (p.held);
-  qa_channel_reply (p.held, reply, FALSE); /* fills the socket, the rest waits */
-  ck_assert_int_eq (shutdown (sv[1], SHUT_WR), 0); /* the host hangs up */
+  ck_assert_ptr_nonnull (t.p.held);
+  qa_channel_reply (t.p.held, reply, FALSE); /* fills the socket, the rest waits */
+  ck_assert_int_eq (shutdown (t.host, SHUT_WR), 0); /* the host hangs up */
   spin_ms (300); /* the channel sees read() == 0, maybe more than once */
-  ck_assert (!p.closed);
-  got = host_read (sv[1], want, 20000);
+  ck_assert (!t.p.closed);
+  got = host_read (t.host, want, 20000);
   ck_assert_uint_eq (got->len, want);
   ck_assert (memcmp (got->str, big->str, want) == 0);
-  ck_assert (!p.closed);
-  close (sv[1]);
-  g_ptr_array_unref (p.texts);
+  ck_assert (!t.p.closed);
+  pair_close (&t);
 }
 END_TEST
 
@@ -177,24 +191,19 @@ END_TEST
  * on and answered; a partial one is forgotten */
 START_TEST (test_persistent_keeps_messages)
 {
-  int sv[2];
-  Peer p = { g_ptr_array_new_with_free_func (g_free) };
-  g_autoptr (QaChannel) ch = NULL;
+  Pair t = { 0 };
   g_autoptr (GString) got = NULL;
 
-  ck_assert_int_eq (socketpair (AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  ch = qa_channel_new (sv[0], TRUE, 4096, "vport");
-  qa_channel_start (ch, on_message, on_closed, &p);
+  pair_open (&t, TRUE, FALSE);
   /* a whole message, then half of one, then the hang-up, all at once */
-  host_write (sv[1], "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":7}}{\"execute\":\"gue");
-  ck_assert_int_eq (shutdown (sv[1], SHUT_WR), 0);
-  got = host_read (sv[1], strlen ("{\"return\":1}\n"), 5000);
+  host_write (t.host, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":7}}{\"execute\":\"gue");
+  ck_assert_int_eq (shutdown (t.host, SHUT_WR), 0);
+  got = host_read (t.host, strlen ("{\"return\":1}\n"), 5000);
   ck_assert_str_eq (got->str, "{\"return\":1}\n");
   spin_ms (300);
-  ck_assert (!p.closed);
-  ck_assert_uint_eq (p.texts->len, 1);
-  close (sv[1]);
-  g_ptr_array_unref (p.texts);
+  ck_assert (!t.p.closed);
+  ck_assert_uint_eq (t.p.texts->len, 1);
+  pair_close (&t);
 }
 END_TEST
 
