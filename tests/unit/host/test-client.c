@@ -18,6 +18,8 @@
 #include "qw-framer.h"
 #include "quiesce.h"
 
+#include "fake-agent.h"
+
 typedef struct
 {
   const char *execute; /* the command expected */
@@ -27,60 +29,21 @@ typedef struct
   gsize big;           /* if not 0: reply {"return":"aaa..."} of this many bytes */
 } Step;
 
+/* the script, read by the fake's thread */
 typedef struct
 {
-  int fd;
   const Step *steps;
   guint n_steps;
   guint next;
-  GThread *thread;
-  GMutex lock;
-  GPtrArray *requests; /* "execute ARGS-JSON", under lock */
-  GPtrArray *failures; /* under lock */
-  GQueue pending;      /* framed requests not yet answered (thread only) */
-  gboolean closed;
-} FakeAgent;
+} Script;
 
 /* the canned sync answer: 0xFF, then the id the client sent */
 #define SYNC_REPLY "\xff" "{\"return\":@ID@}\n"
 #define STEP_SYNC { "guest-sync-delimited", SYNC_REPLY, 0, FALSE, 0 }
 
 static FakeAgent *fake;
+static Script script;
 static QuiesceClient *client;
-
-static void
-fake_fail (FakeAgent *fa, char *msg)
-{
-  g_mutex_lock (&fa->lock);
-  g_ptr_array_add (fa->failures, msg);
-  g_mutex_unlock (&fa->lock);
-}
-
-static void
-fake_frame_cb (QwFrameKind kind, const char *text, gsize len, gpointer user_data)
-{
-  FakeAgent *fa = user_data;
-
-  if (kind == QW_FRAME_ERROR)
-    fake_fail (fa, g_strdup_printf ("the client sent bad JSON: %s", text));
-  else
-    g_queue_push_tail (&fa->pending, g_strndup (text, len));
-}
-
-static gboolean
-fake_send (FakeAgent *fa, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = send (fa->fd, data, len, MSG_NOSIGNAL);
-
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
 
 /* the reply text with @ID@ replaced */
 static char *
@@ -96,38 +59,25 @@ fake_reply_text (const char *reply, JsonObject *args)
 }
 
 static gboolean
-fake_answer (FakeAgent *fa, const char *text)
+fake_answer (FakeAgent *fa, QwRequest *request, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(QwRequest) request = qw_request_parse (text, strlen (text), NULL, &error);
-  g_autoptr(JsonNode) args_node = NULL;
-  g_autofree char *args_text = NULL;
+  Script *sc = user_data;
+  int fd = fake_agent_fd (fa);
   const Step *step;
 
-  if (request == NULL)
+  if (sc->next >= sc->n_steps)
     {
-      fake_fail (fa, g_strdup_printf ("bad request '%s': %s", text, error->message));
+      fake_agent_fail (fa, g_strdup_printf ("unexpected request %s", request->execute));
       return TRUE;
     }
-  args_node = json_node_init_object (json_node_alloc (), request->arguments);
-  args_text = qw_json_compact (args_node);
-  g_mutex_lock (&fa->lock);
-  g_ptr_array_add (fa->requests, g_strdup_printf ("%s %s", request->execute, args_text));
-  g_mutex_unlock (&fa->lock);
-
-  if (fa->next >= fa->n_steps)
-    {
-      fake_fail (fa, g_strdup_printf ("unexpected request %s", request->execute));
-      return TRUE;
-    }
-  step = &fa->steps[fa->next++];
+  step = &sc->steps[sc->next++];
   if (g_strcmp0 (step->execute, request->execute) != 0)
-    fake_fail (fa, g_strdup_printf ("step %u: expected %s, got %s", fa->next - 1, step->execute,
-                                    request->execute));
+    fake_agent_fail (fa, g_strdup_printf ("step %u: expected %s, got %s", sc->next - 1,
+                                          step->execute, request->execute));
   if (step->delay_ms > 0)
     {
       /* stall, but leave early if the client hangs up */
-      struct pollfd pfd = { fa->fd, POLLRDHUP, 0 };
+      struct pollfd pfd = { fd, POLLRDHUP, 0 };
 
       if (poll (&pfd, 1, (int) step->delay_ms) > 0)
         return FALSE;
@@ -137,74 +87,31 @@ fake_answer (FakeAgent *fa, const char *text)
       g_autofree char *big = g_malloc (step->big);
 
       memset (big, 'a', step->big);
-      if (!fake_send (fa, "{\"return\":\"", 11) || !fake_send (fa, big, step->big) ||
-          !fake_send (fa, "\"}\n", 3))
+      if (!fake_agent_send (fa, "{\"return\":\"", 11) || !fake_agent_send (fa, big, step->big) ||
+          !fake_agent_send (fa, "\"}\n", 3))
         return FALSE;
     }
   else if (step->reply != NULL)
     {
       g_autofree char *reply = fake_reply_text (step->reply, request->arguments);
 
-      if (!fake_send (fa, reply, strlen (reply)))
+      if (!fake_agent_send (fa, reply, strlen (reply)))
         return FALSE;
     }
   if (step->hangup)
     {
-      shutdown (fa->fd, SHUT_RDWR);
+      shutdown (fd, SHUT_RDWR);
       return FALSE;
     }
   return TRUE;
-}
-
-static gpointer
-fake_thread (gpointer data)
-{
-  FakeAgent *fa = data;
-  g_autoptr(QwFramer) framer = qw_framer_new (0, 0, fake_frame_cb, fa);
-
-  for (;;)
-    {
-      char buf[4096];
-      ssize_t n = read (fa->fd, buf, sizeof buf);
-
-      if (n <= 0)
-        break;
-      qw_framer_feed (framer, (const guint8 *) buf, (gsize) n);
-      while (!g_queue_is_empty (&fa->pending))
-        {
-          g_autofree char *text = g_queue_pop_head (&fa->pending);
-
-          if (!fake_answer (fa, text))
-            goto done;
-        }
-    }
-done:
-  g_queue_clear_full (&fa->pending, g_free);
-  return NULL;
 }
 
 /* a client on one end of a socketpair, the fake agent on the other */
 static void
 start (const Step *steps, guint n_steps, guint timeout_ms)
 {
-  int fds[2];
-  g_autoptr(GError) error = NULL;
-
-  ck_assert_int_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-  fake = g_new0 (FakeAgent, 1);
-  fake->fd = fds[1];
-  fake->steps = steps;
-  fake->n_steps = n_steps;
-  fake->requests = g_ptr_array_new_with_free_func (g_free);
-  fake->failures = g_ptr_array_new_with_free_func (g_free);
-  g_mutex_init (&fake->lock);
-  g_queue_init (&fake->pending);
-  fake->thread = g_thread_new ("fake-agent", fake_thread, fake);
-
-  client = quiesce_client_new_for_fd (fds[0], &error);
-  ck_assert_msg (client != NULL, "%s", error ? error->message : "");
-  quiesce_client_set_timeout (client, timeout_ms);
-  ck_assert_uint_eq (quiesce_client_get_timeout (client), timeout_ms);
+  script = (Script) { steps, n_steps, 0 };
+  fake = fake_agent_start (fake_answer, &script, timeout_ms, &client);
 }
 
 /* closes the client, waits for the fake, checks every step was used */
@@ -212,27 +119,17 @@ static void
 finish (void)
 {
   g_clear_object (&client);
-  g_thread_join (fake->thread);
-  for (guint i = 0; i < fake->failures->len; i++)
-    ck_abort_msg ("fake agent: %s", (const char *) g_ptr_array_index (fake->failures, i));
-  ck_assert_msg (fake->next == fake->n_steps, "only %u of %u steps were used", fake->next,
-                 fake->n_steps);
-  close (fake->fd);
-  g_ptr_array_unref (fake->requests);
-  g_ptr_array_unref (fake->failures);
-  g_mutex_clear (&fake->lock);
-  g_clear_pointer (&fake, g_free);
+  fake_agent_finish (g_steal_pointer (&fake));
+  ck_assert_msg (script.next == script.n_steps, "only %u of %u steps were used", script.next,
+                 script.n_steps);
 }
 
 static char *
 request_at (guint i)
 {
-  char *text;
+  char *text = fake_agent_request (fake, i);
 
-  g_mutex_lock (&fake->lock);
-  ck_assert_uint_lt (i, fake->requests->len);
-  text = g_strdup (g_ptr_array_index (fake->requests, i));
-  g_mutex_unlock (&fake->lock);
+  ck_assert_msg (text != NULL, "no request %u", i);
   return text;
 }
 

@@ -19,102 +19,50 @@
 #include "qw-framer.h"
 #include "quiesce.h"
 
+#include "fake-agent.h"
+
 #define HANDLE 7
 /* long enough for any test machine, valgrind included */
 #define WAIT_MS 10000
 
+/* the renew rule, shared by the fake's thread and the test */
 typedef struct
 {
-  int fd;
-  GThread *thread;
-  GMutex lock;             /* guards all below but pending */
+  GMutex lock;             /* guards all below */
   gint ok_budget;          /* renewals to answer with success; -1: all */
   const char *then_class;  /* the error class after that */
   gint64 expires_in;       /* the reply's expires-in; 0: the timeout asked */
   guint n_renew;           /* renew requests answered */
-  GPtrArray *requests;     /* "execute ARGS-JSON" */
-  GPtrArray *failures;
-  GQueue pending;          /* framed requests not yet answered (thread only) */
-} FakeAgent;
+} Rule;
 
 static FakeAgent *fake;
+static Rule rule;
 static QuiesceClient *client;
-
-static void
-fake_fail (FakeAgent *fa, char *msg)
-{
-  g_mutex_lock (&fa->lock);
-  g_ptr_array_add (fa->failures, msg);
-  g_mutex_unlock (&fa->lock);
-}
-
-static void
-fake_frame_cb (QwFrameKind kind, const char *text, gsize len, gpointer user_data)
-{
-  FakeAgent *fa = user_data;
-
-  if (kind == QW_FRAME_ERROR)
-    fake_fail (fa, g_strdup_printf ("the client sent bad JSON: %s", text));
-  else
-    g_queue_push_tail (&fa->pending, g_strndup (text, len));
-}
-
-static gboolean
-fake_send (FakeAgent *fa, const char *data)
-{
-  gsize len = strlen (data);
-
-  while (len > 0)
-    {
-      ssize_t n = send (fa->fd, data, len, MSG_NOSIGNAL);
-
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
 
 /* the reply to a renew, by the current rule */
 static char *
-fake_renew_reply (FakeAgent *fa, JsonObject *args)
+fake_renew_reply (JsonObject *args)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&fa->lock);
-  gint64 expires_in = fa->expires_in;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&rule.lock);
+  gint64 expires_in = rule.expires_in;
 
-  fa->n_renew++;
-  if (fa->ok_budget == 0)
+  rule.n_renew++;
+  if (rule.ok_budget == 0)
     return g_strdup_printf ("{\"error\":{\"class\":\"%s\",\"desc\":\"handle %" G_GINT64_FORMAT
                             " is gone\"}}\n",
-                            fa->then_class,
+                            rule.then_class,
                             json_object_get_int_member_with_default (args, "handle", -1));
-  if (fa->ok_budget > 0)
-    fa->ok_budget--;
+  if (rule.ok_budget > 0)
+    rule.ok_budget--;
   if (expires_in == 0)
     expires_in = json_object_get_int_member_with_default (args, "timeout", 60);
   return g_strdup_printf ("{\"return\":{\"expires-in\":%" G_GINT64_FORMAT "}}\n", expires_in);
 }
 
 static gboolean
-fake_answer (FakeAgent *fa, const char *text)
+fake_answer (FakeAgent *fa, QwRequest *request, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(QwRequest) request = qw_request_parse (text, strlen (text), NULL, &error);
-  g_autoptr(JsonNode) args_node = NULL;
-  g_autofree char *args_text = NULL;
   g_autofree char *reply = NULL;
-
-  if (request == NULL)
-    {
-      fake_fail (fa, g_strdup_printf ("bad request '%s': %s", text, error->message));
-      return TRUE;
-    }
-  args_node = json_node_init_object (json_node_alloc (), request->arguments);
-  args_text = qw_json_compact (args_node);
-  g_mutex_lock (&fa->lock);
-  g_ptr_array_add (fa->requests, g_strdup_printf ("%s %s", request->execute, args_text));
-  g_mutex_unlock (&fa->lock);
 
   if (g_strcmp0 (request->execute, "guest-sync-delimited") == 0)
     /* 0xFF, then the id the client sent */
@@ -123,39 +71,13 @@ fake_answer (FakeAgent *fa, const char *text)
   else if (g_strcmp0 (request->execute, "guest-ping") == 0)
     reply = g_strdup ("{\"return\":{}}\n");
   else if (g_strcmp0 (request->execute, "guest-fsfreeze-renew") == 0)
-    reply = fake_renew_reply (fa, request->arguments);
+    reply = fake_renew_reply (request->arguments);
   else
     {
-      fake_fail (fa, g_strdup_printf ("unexpected request %s", request->execute));
+      fake_agent_fail (fa, g_strdup_printf ("unexpected request %s", request->execute));
       reply = g_strdup ("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"no\"}}\n");
     }
-  return fake_send (fa, reply);
-}
-
-static gpointer
-fake_thread (gpointer data)
-{
-  FakeAgent *fa = data;
-  g_autoptr(QwFramer) framer = qw_framer_new (0, 0, fake_frame_cb, fa);
-  gboolean alive = TRUE;
-
-  while (alive)
-    {
-      char buf[4096];
-      ssize_t n = read (fa->fd, buf, sizeof buf);
-
-      if (n <= 0)
-        break;
-      qw_framer_feed (framer, (const guint8 *) buf, (gsize) n);
-      while (alive && !g_queue_is_empty (&fa->pending))
-        {
-          g_autofree char *text = g_queue_pop_head (&fa->pending);
-
-          alive = fake_answer (fa, text);
-        }
-    }
-  g_queue_clear_full (&fa->pending, g_free);
-  return NULL;
+  return fake_agent_send (fa, reply, strlen (reply));
 }
 
 /* a client on one end of a socketpair, the fake agent on the other;
@@ -163,23 +85,12 @@ fake_thread (gpointer data)
 static void
 start (gint ok_budget, const char *then_class)
 {
-  int fds[2];
-  g_autoptr(GError) error = NULL;
-
-  ck_assert_int_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-  fake = g_new0 (FakeAgent, 1);
-  fake->fd = fds[1];
-  fake->ok_budget = ok_budget;
-  fake->then_class = then_class;
-  fake->requests = g_ptr_array_new_with_free_func (g_free);
-  fake->failures = g_ptr_array_new_with_free_func (g_free);
-  g_mutex_init (&fake->lock);
-  g_queue_init (&fake->pending);
-  fake->thread = g_thread_new ("fake-agent", fake_thread, fake);
-
-  client = quiesce_client_new_for_fd (fds[0], &error);
-  ck_assert_msg (client != NULL, "%s", error ? error->message : "");
-  quiesce_client_set_timeout (client, 5000);
+  g_mutex_init (&rule.lock);
+  rule.ok_budget = ok_budget;
+  rule.then_class = then_class;
+  rule.expires_in = 0;
+  rule.n_renew = 0;
+  fake = fake_agent_start (fake_answer, NULL, 5000, &client);
 }
 
 /* closes the client, waits for the fake, checks it saw nothing odd */
@@ -187,35 +98,29 @@ static void
 finish (void)
 {
   g_clear_object (&client);
-  g_thread_join (fake->thread);
-  for (guint i = 0; i < fake->failures->len; i++)
-    ck_abort_msg ("fake agent: %s", (const char *) g_ptr_array_index (fake->failures, i));
-  close (fake->fd);
-  g_ptr_array_unref (fake->requests);
-  g_ptr_array_unref (fake->failures);
-  g_mutex_clear (&fake->lock);
-  g_clear_pointer (&fake, g_free);
+  fake_agent_finish (g_steal_pointer (&fake));
+  g_mutex_clear (&rule.lock);
 }
 
 static guint
 fake_renewals (void)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&fake->lock);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&rule.lock);
 
-  return fake->n_renew;
+  return rule.n_renew;
 }
 
 /* every renew the client sent asked for this handle and timeout */
 static void
 assert_renew_requests (guint timeout_s)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&fake->lock);
   g_autofree char *want = g_strdup_printf ("guest-fsfreeze-renew {\"handle\":%d,\"timeout\":%u}",
                                            HANDLE, timeout_s);
+  guint n = fake_agent_n_requests (fake);
 
-  for (guint i = 0; i < fake->requests->len; i++)
+  for (guint i = 0; i < n; i++)
     {
-      const char *req = g_ptr_array_index (fake->requests, i);
+      g_autofree char *req = fake_agent_request (fake, i);
 
       if (g_str_has_prefix (req, "guest-fsfreeze-renew"))
         ck_assert_str_eq (req, want);
@@ -427,9 +332,9 @@ START_TEST (test_interval_follows_agent)
 
   seen_init (&seen);
   start (-1, NULL);
-  g_mutex_lock (&fake->lock);
-  fake->expires_in = 6;
-  g_mutex_unlock (&fake->lock);
+  g_mutex_lock (&rule.lock);
+  rule.expires_in = 6;
+  g_mutex_unlock (&rule.lock);
   ka = keepalive_new (3600, 0, &seen);
   ck_assert (quiesce_keepalive_start (ka, g_main_context_default (), &error));
   spin_until (&seen.renewed, 1, WAIT_MS);
