@@ -95,14 +95,14 @@ qt_client_last_reply (QtClient *c)
 }
 
 gboolean
-qt_client_try_send_raw (QtClient *c, const void *data, gsize len)
+qt_fd_send_all (int fd, const void *data, gsize len, guint timeout_ms)
 {
   const char *p = data;
-  gint64 deadline = qt_now_ms () + QT_REPLY_TIMEOUT_MS;
+  gint64 deadline = qt_now_ms () + timeout_ms;
 
   while (len > 0)
     {
-      struct pollfd pfd = { c->fd, POLLOUT, 0 };
+      struct pollfd pfd = { fd, POLLOUT, 0 };
       ssize_t n;
 
       if (poll (&pfd, 1, 100) < 0 && errno != EINTR)
@@ -111,7 +111,7 @@ qt_client_try_send_raw (QtClient *c, const void *data, gsize len)
         return FALSE;
       if (!(pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
         continue;
-      n = send (c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      n = send (fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0)
         {
           if (errno == EINTR || errno == EAGAIN)
@@ -125,45 +125,63 @@ qt_client_try_send_raw (QtClient *c, const void *data, gsize len)
 }
 
 char *
-qt_client_read_line (QtClient *c, guint timeout_ms)
+qt_fd_read_line (int fd, GString *in, guint timeout_ms, gboolean *eof)
 {
   gint64 deadline = qt_now_ms () + timeout_ms;
 
+  if (eof != NULL)
+    *eof = FALSE;
   for (;;)
     {
-      char *nl = memchr (c->in->str, '\n', c->in->len);
+      char *nl = memchr (in->str, '\n', in->len);
       char buf[65536];
-      struct pollfd pfd = { c->fd, POLLIN, 0 };
+      struct pollfd pfd = { fd, POLLIN, 0 };
       gint64 left;
       ssize_t n;
 
       if (nl != NULL)
         {
-          gsize len = (gsize) (nl - c->in->str);
+          gsize len = (gsize) (nl - in->str);
           gsize skip = 0;
           char *line;
 
           /* the 0xFF that guest-sync-delimited puts before a reply */
-          while (skip < len && (guchar) c->in->str[skip] == 0xff)
+          while (skip < len && (guchar) in->str[skip] == 0xff)
             skip++;
-          line = g_strndup (c->in->str + skip, len - skip);
-          g_string_erase (c->in, 0, (gssize) len + 1);
+          line = g_strndup (in->str + skip, len - skip);
+          g_string_erase (in, 0, (gssize) len + 1);
           return line;
         }
-      n = recv (c->fd, buf, sizeof buf, MSG_DONTWAIT);
+      n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
       if (n > 0)
         {
-          g_string_append_len (c->in, buf, n);
+          g_string_append_len (in, buf, n);
           continue;
         }
       if (n == 0 || (errno != EINTR && errno != EAGAIN))
-        return NULL;
+        {
+          if (eof != NULL)
+            *eof = TRUE;
+          return NULL;
+        }
       left = deadline - qt_now_ms ();
       if (left <= 0)
         return NULL;
       if (poll (&pfd, 1, (int) MIN (left, 1000)) < 0 && errno != EINTR)
         return NULL;
     }
+}
+
+gboolean
+qt_client_try_send_raw (QtClient *c, const void *data, gsize len)
+{
+  return qt_fd_send_all (c->fd, data, len, QT_REPLY_TIMEOUT_MS);
+}
+
+char *
+qt_client_read_line (QtClient *c, guint timeout_ms)
+{
+  return qt_fd_read_line (c->fd, c->in, timeout_ms, NULL);
 }
 
 static JsonNode *

@@ -239,4 +239,10 @@ const char *qt_fs_device (QtHarness *h, const char *mountpoint);
 /* monotonic milliseconds */
 gint64 qt_now_ms (void);
 
+/* a whole send on a non-blocking socket, or FALSE (error, timeout) */
+gboolean qt_fd_send_all (int fd, const void *data, gsize len, guint timeout_ms);
+/* the next line (0xFF bytes before it dropped) from fd, buffered in in;
+ * NULL on timeout, or with *eof set when the peer closed */
+char *qt_fd_read_line (int fd, GString *in, guint timeout_ms, gboolean *eof);
+
 G_END_DECLS

@@ -70,75 +70,7 @@ st_conn_free (StConn *c)
 gboolean
 st_conn_send (StConn *c, const char *data, gsize len)
 {
-  gint64 deadline = qt_now_ms () + 30000;
-
-  while (len > 0)
-    {
-      struct pollfd pfd = { c->fd, POLLOUT, 0 };
-      ssize_t n;
-
-      if (qt_now_ms () > deadline)
-        return FALSE;
-      if (poll (&pfd, 1, 100) < 0 && errno != EINTR)
-        return FALSE;
-      if (!(pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
-        continue;
-      n = send (c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0)
-        {
-          if (errno == EINTR || errno == EAGAIN)
-            continue;
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize)n;
-    }
-  return TRUE;
-}
-
-static char *
-read_line (StConn *c, guint timeout_ms, gboolean *eof)
-{
-  gint64 deadline = qt_now_ms () + timeout_ms;
-
-  *eof = FALSE;
-  for (;;)
-    {
-      char *nl = memchr (c->in->str, '\n', c->in->len);
-      char buf[65536];
-      struct pollfd pfd = { c->fd, POLLIN, 0 };
-      gint64 left;
-      ssize_t n;
-
-      if (nl != NULL)
-        {
-          gsize len = (gsize)(nl - c->in->str);
-          gsize skip = 0;
-          char *line;
-
-          while (skip < len && (guchar)c->in->str[skip] == 0xff)
-            skip++;
-          line = g_strndup (c->in->str + skip, len - skip);
-          g_string_erase (c->in, 0, (gssize)len + 1);
-          return line;
-        }
-      n = recv (c->fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n > 0)
-        {
-          g_string_append_len (c->in, buf, n);
-          continue;
-        }
-      if (n == 0 || (errno != EINTR && errno != EAGAIN))
-        {
-          *eof = TRUE;
-          return NULL;
-        }
-      left = deadline - qt_now_ms ();
-      if (left <= 0)
-        return NULL;
-      if (poll (&pfd, 1, (int)MIN (left, 1000)) < 0 && errno != EINTR)
-        return NULL;
-    }
+  return qt_fd_send_all (c->fd, data, len, 30000);
 }
 
 JsonNode *
@@ -155,7 +87,7 @@ st_conn_call (StConn *c, const char *req, guint timeout_ms, char **why)
       *why = g_strdup_printf ("sending failed: %s", g_strerror (errno));
       return NULL;
     }
-  line = read_line (c, timeout_ms, &eof);
+  line = qt_fd_read_line (c->fd, c->in, timeout_ms, &eof);
   if (line == NULL)
     {
       *why = g_strdup (eof ? "the agent closed the connection" : "no reply in time (agent hung?)");

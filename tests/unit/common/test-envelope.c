@@ -257,10 +257,8 @@ START_TEST (test_reader_matches_json_glib)
         continue;
       path = g_build_filename (dir, name, NULL);
       ck_assert (g_file_get_contents (path, &text, &len, NULL));
-      /* a framer sample may hold several messages, or one with a byte
-       * the reader leaves to json-glib */
-      if (json_from_string (text, NULL) == NULL)
-        continue;
+      /* a framer sample may hold several messages (json-glib leaks on
+       * those, so it is asked only about what the reader takes) */
       reader_compare (text, len, TRUE);
       files++;
     }
