@@ -202,25 +202,6 @@ run_libvirt_action (QuiesceSnapshot *snapshot, GCancellable *cancellable, gpoint
   return TRUE;
 }
 
-/* the URI that cli_client() will use is a libvirt one; as cli_uri() and
- * uri_is_libvirt() of quiesce.c */
-static gboolean
-uri_is_libvirt (Cli *cli)
-{
-  const char *uri = cli->uri;
-
-  if (uri == NULL || uri[0] == '\0')
-    uri = g_getenv ("QUIESCE_DEFAULT_URI");
-  if ((uri == NULL || uri[0] == '\0') && quiesce_transport_libvirt_is_supported ())
-    {
-      uri = g_getenv ("LIBVIRT_DEFAULT_URI");
-      if (uri == NULL || uri[0] == '\0')
-        uri = "qemu:///system";
-    }
-  return uri != NULL && uri[0] != '\0' && !g_str_has_prefix (uri, "unix:") &&
-         strstr (uri, "://") != NULL;
-}
-
 /* the target name (vda) of a --disk DISK: a target name as it is, or the
  * one disk of the domain XML whose identity has every KEY:VALUE given;
  * dev:PATH is the guest's name of a device, which the XML does not know */
@@ -419,7 +400,7 @@ cli_run_snapshot_create (Cli *cli, GError **error)
                                "--libvirt-snapshot needs a snapshot NAME");
           return FALSE;
         }
-      if (!uri_is_libvirt (cli))
+      if (!cli_uses_libvirt (cli))
         {
           g_set_error_literal (error, CLI_ERROR, CLI_ERROR_USAGE,
                                "--libvirt-snapshot needs a libvirt URI, such as "

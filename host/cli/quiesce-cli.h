@@ -95,6 +95,9 @@ gboolean cli_load_domain (Cli *cli, GError **error);
 
 /* the connection, made on first use */
 QuiesceClient *cli_client (Cli *cli, GError **error);
+/* the URI cli_client() will use (-c, $QUIESCE_DEFAULT_URI, libvirt's
+ * default) is a libvirt one */
+gboolean cli_uses_libvirt (Cli *cli);
 
 /* one JSON document on stdout */
 void cli_print_json (JsonNode *node);

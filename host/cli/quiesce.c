@@ -536,6 +536,12 @@ uri_is_libvirt (const char *uri)
 }
 
 gboolean
+cli_uses_libvirt (Cli *cli)
+{
+  return uri_is_libvirt (cli_uri (cli));
+}
+
+gboolean
 cli_load_domain (Cli *cli, GError **error)
 {
   g_autoptr(GError) local = NULL;
@@ -549,7 +555,7 @@ cli_load_domain (Cli *cli, GError **error)
 
       /* through libvirt the XML comes from libvirtd, so that --disk vda
        * needs no --domain-xml; only for subcommands that take a DOMAIN */
-      if (!uri_is_libvirt (cli_uri (cli)) || cli->domain_name == NULL ||
+      if (!cli_uses_libvirt (cli) || cli->domain_name == NULL ||
           cli->command == NULL || cli->command->operand != NULL)
         return TRUE;
       client = cli_client (cli, error);
