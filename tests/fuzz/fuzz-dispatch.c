@@ -44,6 +44,7 @@
 #include "qw-envelope.h"
 #include "qw-error.h"
 #include "qw-framer.h"
+#include "fuzz-util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
@@ -130,29 +131,6 @@ static gboolean verbose; /* QUIESCE_FUZZ_VERBOSE=1: print each exchange */
 static guint recreate_every = RECREATE_EVERY;
 
 static void
-fuzz_check (gboolean ok, const char *what)
-{
-  if (!ok)
-    {
-      g_printerr ("invariant broken: %s\n", what);
-      abort ();
-    }
-}
-
-static GLogWriterOutput
-fz_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-  if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) != 0)
-    {
-      g_log_writer_standard_streams (level, fields, n_fields, user_data);
-      abort ();
-    }
-  /* warnings (a journal that cannot be written, ...), messages and debug
-   * output are the agent's normal logging: dropped for speed */
-  return G_LOG_WRITER_HANDLED;
-}
-
-static void
 table_create (void)
 {
   QaTableLimits limits = { 0 };
@@ -185,7 +163,10 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
       g_printerr ("fuzz-dispatch: no recorded sysroot at %s (set QUIESCE_SOURCE_DIR)\n", root);
       exit (1);
     }
-  g_log_set_writer_func (fz_log_writer, NULL, NULL);
+  /* warnings (a journal that cannot be written, ...), messages and
+   * debug output are the agent's normal logging */
+  g_log_set_writer_func (fuzz_log_writer,
+                         GUINT_TO_POINTER (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL), NULL);
   verbose = g_strcmp0 (g_getenv ("QUIESCE_FUZZ_VERBOSE"), "1") == 0;
   if (g_strcmp0 (g_getenv ("QUIESCE_FUZZ_FRESH"), "1") == 0)
     recreate_every = 1;

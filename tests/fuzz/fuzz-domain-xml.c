@@ -19,6 +19,7 @@
 
 #include "quiesce-domain-disk.h"
 #include "quiesce-domain.h"
+#include "fuzz-util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
@@ -36,33 +37,15 @@ static const char *const guest_disks_json[] = {
 };
 static JsonNode *guest_disks[G_N_ELEMENTS (guest_disks_json)];
 
-static void
-fuzz_check (gboolean ok, const char *what)
-{
-  if (!ok)
-    {
-      g_printerr ("invariant broken: %s\n", what);
-      abort ();
-    }
-}
-
-static GLogWriterOutput
-fz_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-  /* libquiesce-1 logs no warnings of its own: one from GLib (a GError
-   * set twice, say) is a bug */
-  if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) != 0)
-    {
-      g_log_writer_standard_streams (level, fields, n_fields, user_data);
-      abort ();
-    }
-  return G_LOG_WRITER_HANDLED;
-}
-
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
-  g_log_set_writer_func (fz_log_writer, NULL, NULL);
+  /* libquiesce-1 logs no warnings of its own: one from GLib (a GError
+   * set twice, say) is a bug */
+  g_log_set_writer_func (fuzz_log_writer,
+                         GUINT_TO_POINTER (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL
+                                           | G_LOG_LEVEL_WARNING),
+                         NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (guest_disks_json); i++)
     {
       guest_disks[i] = json_from_string (guest_disks_json[i], NULL);

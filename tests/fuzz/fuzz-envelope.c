@@ -23,6 +23,7 @@
 #include "qw-error.h"
 #include "qw-framer.h"
 #include "qw-json-reader.h"
+#include "fuzz-util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -48,16 +49,6 @@ static const QwArgSpec fuzz_spec[] = {
   { "opts", QW_ARG_OBJECT, TRUE },
   { NULL },
 };
-
-static void
-fuzz_check (gboolean ok, const char *what)
-{
-  if (!ok)
-    {
-      g_printerr ("invariant broken: %s\n", what);
-      abort ();
-    }
-}
 
 static void
 one_message_cb (QwFrameKind kind, const char *text, gsize len, gpointer user_data)

@@ -20,6 +20,7 @@
 
 #include "qw-envelope.h"
 #include "qw-framer.h"
+#include "fuzz-util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -28,16 +29,6 @@ typedef struct
   GPtrArray *events;
   gsize cap;
 } Events;
-
-static void
-fuzz_check (gboolean ok, const char *what)
-{
-  if (!ok)
-    {
-      g_printerr ("invariant broken: %s\n", what);
-      abort ();
-    }
-}
 
 static void
 collect_cb (QwFrameKind kind, const char *text, gsize len, gpointer user_data)
